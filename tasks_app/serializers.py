@@ -1,0 +1,176 @@
+"""Task input validation (the reference's rules) and the task object it returns."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from tasks_app.cron import INVALID_CRON, InvalidCron, normalize_cron
+from tasks_app.models import (
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TEXT_MIN_LENGTH,
+    NotifyBehavior,
+    Task,
+    TaskState,
+)
+from torale.api.fields import (
+    ObjectSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    iso_utc,
+)
+
+
+def _text_field(**kwargs) -> StrictCharField:
+    return StrictCharField(min_length=TEXT_MIN_LENGTH, max_length=TEXT_MAX_LENGTH, **kwargs)
+
+
+class CronField(StrictCharField):
+    pydantic_types = {**StrictCharField.pydantic_types, "blank": "value_error"}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.error_messages["blank"] = INVALID_CRON
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return normalize_cron(text)
+        except InvalidCron as exc:
+            raise ValidationError(str(exc), code="value_error") from None
+
+
+class TaskCreateInputSerializer(ObjectSerializer):
+    name = StrictCharField(required=False, allow_null=True, max_length=NAME_MAX_LENGTH)
+    search_query = _text_field()
+    condition_description = _text_field()
+    schedule = CronField()
+    notify_behavior = StrictChoiceField(
+        choices=NotifyBehavior.values, required=False, default=NotifyBehavior.ONCE
+    )
+    run_immediately = StrictBooleanField(required=False, default=False)
+
+
+class TaskUpdateInputSerializer(ObjectSerializer):
+    """Every field optional; only the fields sent are changed."""
+
+    name = StrictCharField(required=False, max_length=NAME_MAX_LENGTH)
+    search_query = _text_field(required=False)
+    condition_description = _text_field(required=False)
+    schedule = CronField(required=False)
+    notify_behavior = StrictChoiceField(choices=NotifyBehavior.values, required=False)
+    state = StrictChoiceField(choices=TaskState.values, required=False)
+
+
+class LastExecutionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    condition_met = serializers.BooleanField(allow_null=True)
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class LastKnownStateSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+
+
+class TaskOutputSerializer(serializers.Serializer):
+    """The reference's Task object. The fields document the schema; to_representation builds
+    the dict directly because this serializer sits on the hottest paths of the API."""
+
+    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    name = serializers.CharField()
+    search_query = serializers.CharField()
+    condition_description = serializers.CharField()
+    schedule = serializers.CharField()
+    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.choices)
+    state = serializers.ChoiceField(choices=TaskState.choices)
+    last_known_state = LastKnownStateSerializer(allow_null=True)
+    last_execution_id = serializers.UUIDField(allow_null=True)
+    last_execution = LastExecutionSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, task: Task) -> dict:
+        last = task.last_execution
+        return {
+            "id": str(task.id),
+            "user_id": str(task.owner_id),
+            "name": task.name,
+            "search_query": task.search_query,
+            "condition_description": task.condition_description,
+            "schedule": task.schedule,
+            "notify_behavior": task.notify_behavior,
+            "state": task.state,
+            "last_known_state": task.last_known_state,
+            "last_execution_id": str(task.last_execution_id) if task.last_execution_id else None,
+            "last_execution": None
+            if last is None
+            else {
+                "id": str(last.id),
+                "condition_met": last.condition_met,
+                "status": last.status,
+                "started_at": iso_utc(last.started_at),
+                "completed_at": iso_utc(last.completed_at),
+            },
+            "created_at": iso_utc(task.created_at),
+            "updated_at": iso_utc(task.updated_at),
+        }
+
+
+class TaskListOutputSerializer(serializers.Serializer):
+    tasks = TaskOutputSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    limit = serializers.IntegerField()
+
+
+class ExecuteOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    execution_id = serializers.UUIDField()
+
+
+class PreviewInputSerializer(ObjectSerializer):
+    search_query = _text_field()
+    condition_description = _text_field()
+
+
+class GroundingSourceSerializer(serializers.Serializer):
+    uri = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
+
+
+class PreviewOutputSerializer(serializers.Serializer):
+    condition_met = serializers.BooleanField()
+    answer = serializers.CharField()
+    reasoning = serializers.CharField()
+    grounding_sources = GroundingSourceSerializer(many=True)
+
+
+class SuggestCurrentTaskSerializer(ObjectSerializer):
+    """Context for a refinement; lenient, since it is only a hint to the model."""
+
+    name = StrictCharField(required=False, allow_blank=True, max_length=NAME_MAX_LENGTH)
+    search_query = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    condition_description = StrictCharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
+    schedule = StrictCharField(required=False, allow_blank=True, max_length=200)
+    notify_behavior = StrictChoiceField(choices=NotifyBehavior.values, required=False)
+
+
+class SuggestInputSerializer(ObjectSerializer):
+    prompt = StrictCharField(min_length=1, max_length=2000)
+    current_task = SuggestCurrentTaskSerializer(required=False, allow_null=True)
+
+
+class SuggestOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    search_query = serializers.CharField()
+    condition_description = serializers.CharField()
+    schedule = serializers.CharField()
+    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.choices)

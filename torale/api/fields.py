@@ -1,0 +1,105 @@
+"""Serializer fields that validate like pydantic: no silent coercion of numbers to strings,
+and error codes/messages that the exception handler reports as FastAPI does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """UTC ISO 8601 with a Z, e.g. 2024-01-15T10:30:00.123456Z."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class _PydanticCodes:
+    """Raise errors with pydantic's type names as their codes."""
+
+    pydantic_types: dict[str, str] = {}
+
+    def fail(self, key, **kwargs):
+        message = self.error_messages[key].format(**kwargs)
+        raise ValidationError(message, code=self.pydantic_types.get(key, key))
+
+
+class StrictCharField(_PydanticCodes, serializers.CharField):
+    pydantic_types = {
+        "required": "missing",
+        "null": "string_type",
+        "invalid": "string_type",
+        "blank": "string_too_short",
+    }
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid string",
+        "invalid": "Input should be a valid string",
+        "blank": "String should have at least 1 character",
+        "max_length": "String should have at most {max_length} characters",
+        "min_length": "String should have at least {min_length} characters",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # DRF answers "" (or only spaces) with `blank` before any length check: say what the
+        # length rule says instead.
+        if self.min_length:
+            self.error_messages["blank"] = self.error_messages["min_length"].format(
+                min_length=self.min_length
+            )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(_PydanticCodes, serializers.BooleanField):
+    pydantic_types = {"required": "missing", "null": "bool_type", "invalid": "bool_type"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid boolean",
+        "invalid": "Input should be a valid boolean",
+    }
+
+
+class StrictChoiceField(_PydanticCodes, serializers.ChoiceField):
+    pydantic_types = {"required": "missing", "null": "enum", "invalid_choice": "enum"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be {expected}",
+        "invalid_choice": "Input should be {expected}",
+    }
+
+    def _expected(self) -> str:
+        names = [f"'{c}'" for c in self.choices]
+        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+    def fail(self, key, **kwargs):
+        super().fail(key, expected=self._expected())
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or data not in self.choices:
+            self.fail("invalid_choice")
+        return data
+
+
+class ObjectSerializer(serializers.Serializer):
+    """A JSON object input; anything else is pydantic's dict_type error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        serializers.ErrorDetail(
+                            "Input should be a valid dictionary or object to extract fields from",
+                            code="dict_type",
+                        )
+                    ]
+                }
+            )
+        return super().to_internal_value(data)

@@ -1,0 +1,203 @@
+"""Per-key rate limits over sliding windows (minute, hour, day), shared through Redis.
+
+Each window is counted in 60 buckets (1 s for the minute, 1 min for the hour, 24 min for the
+day) and a request sees the last 61 of them, so the count covers between one and one and
+1/60 windows: the limit is never exceeded in any window, at the price of releasing capacity
+up to one bucket late. A request first adds itself to the current bucket of every window and
+then reads the sums in the same round trip; when any window is over its limit the three
+increments are taken back. Concurrent requests therefore see each other and can never
+over-admit, across any number of web processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+BUCKETS_PER_WINDOW = 60
+BUCKETS_SEEN = BUCKETS_PER_WINDOW + 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds at which the tightest window is empty again
+    retry_after: int  # seconds until a denied request may succeed; 0 when allowed
+
+
+@dataclass(frozen=True)
+class _Window:
+    name: str
+    limit: int
+    bucket_seconds: float
+
+    def bucket_index(self, now: float) -> int:
+        return int(now // self.bucket_seconds)
+
+    def bucket_keys(self, identity: str, current: int) -> list[str]:
+        first = current - BUCKETS_SEEN + 1
+        return [f"rl:{identity}:{self.name}:{i}" for i in range(first, current + 1)]
+
+    def leaves_window_at(self, bucket: int) -> float:
+        """When a request counted in `bucket` stops being seen."""
+        return (bucket + BUCKETS_SEEN) * self.bucket_seconds
+
+    @property
+    def ttl(self) -> int:
+        return math.ceil(self.bucket_seconds * (BUCKETS_SEEN + 1))
+
+
+class RedisCounterStore:
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=30
+        )
+
+    def add_and_read(self, plan: list[tuple[str, int, list[str]]]) -> list[list[int]]:
+        """For each (current key, ttl, keys to read): increment, set expiry, read all."""
+        pipe = self.client.pipeline(transaction=False)
+        for current, ttl, keys in plan:
+            pipe.incr(current)
+            pipe.expire(current, ttl)
+            pipe.mget(keys)
+        replies = pipe.execute()
+        return [[int(v) if v else 0 for v in replies[i * 3 + 2]] for i in range(len(plan))]
+
+    def take_back(self, keys: list[str]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.decr(key)
+        pipe.execute()
+
+    def clear(self) -> None:
+        for key in self.client.scan_iter("rl:*", count=1000):
+            self.client.delete(key)
+
+
+class MemoryCounterStore:
+    """One process only: the laptop default when no Redis is configured."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._next_sweep = 0.0
+
+    def add_and_read(self, plan: list[tuple[str, int, list[str]]]) -> list[list[int]]:
+        now = time.monotonic()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+                self._next_sweep = now + 60
+            out = []
+            for current, ttl, keys in plan:
+                count, _ = self._counts.get(current, (0, 0.0))
+                self._counts[current] = (count + 1, now + ttl)
+                out.append([self._live(key, now) for key in keys])
+            return out
+
+    def _live(self, key: str, now: float) -> int:
+        count, expires = self._counts.get(key, (0, 0.0))
+        return count if expires > now else 0
+
+    def take_back(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                count, expires = self._counts.get(key, (0, 0.0))
+                if count > 0:
+                    self._counts[key] = (count - 1, expires)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+class RateLimiter:
+    def __init__(self, store, limits: dict[str, int]):
+        self.store = store
+        self.windows = [
+            _Window(name, limits[name], WINDOW_SECONDS[name] / BUCKETS_PER_WINDOW)
+            for name in ("minute", "hour", "day")
+        ]
+
+    def hit(self, identity: str, now: float | None = None) -> Decision:
+        """Count one request of `identity` and say whether it may proceed."""
+        now = time.time() if now is None else now
+        currents = [w.bucket_index(now) for w in self.windows]
+        plan = []
+        for window, current in zip(self.windows, currents):
+            keys = window.bucket_keys(identity, current)
+            plan.append((keys[-1], window.ttl, keys))
+        counts = self.store.add_and_read(plan)
+
+        over = [
+            (window, current, buckets)
+            for window, current, buckets in zip(self.windows, currents, counts)
+            if sum(buckets) > window.limit
+        ]
+        if over:
+            self.store.take_back([current_key for current_key, _, _ in plan])
+            retry_at = max(self._room_at(w, c, b) for w, c, b in over)
+            tightest = min(over, key=lambda item: item[0].limit)[0]
+            return Decision(
+                allowed=False,
+                limit=tightest.limit,
+                remaining=0,
+                reset=math.ceil(retry_at),
+                retry_after=max(1, math.ceil(retry_at - now)),
+            )
+
+        def remaining(item):
+            window, _, buckets = item
+            return window.limit - sum(buckets)
+
+        items = list(zip(self.windows, currents, counts))
+        window, current, buckets = min(items, key=remaining)
+        return Decision(
+            allowed=True,
+            limit=window.limit,
+            remaining=remaining((window, current, buckets)),
+            reset=math.ceil(window.leaves_window_at(current)),
+            retry_after=0,
+        )
+
+    @staticmethod
+    def _room_at(window: _Window, current: int, buckets: list[int]) -> float:
+        """When enough old requests leave `window` for one more (not counting this one)."""
+        must_leave = sum(buckets) - window.limit
+        first = current - BUCKETS_SEEN + 1
+        left = 0
+        for offset, count in enumerate(buckets):
+            left += count
+            if left >= must_leave:
+                return window.leaves_window_at(first + offset)
+        return window.leaves_window_at(current)
+
+
+@lru_cache(maxsize=1)
+def get_rate_limiter() -> RateLimiter:
+    store = RedisCounterStore(settings.REDIS_URL) if settings.REDIS_URL else MemoryCounterStore()
+    return RateLimiter(store, settings.TORALE_RATE_LIMITS)
+
+
+def check_rate_limit(identity: str) -> Decision | None:
+    """The decision for one request, or None when limits are off or the store is down."""
+    if not settings.TORALE_RATE_LIMIT_ENABLED:
+        return None
+    try:
+        return get_rate_limiter().hit(identity)
+    except Exception:  # the counters are protection, not a reason to refuse every request
+        logger.exception("rate limit store unavailable; request allowed")
+        return None

@@ -1,0 +1,50 @@
+"""Domain errors raised by services. The API's exception handler maps them to HTTP answers;
+services never build responses themselves."""
+
+
+class DomainError(Exception):
+    """Base class; `detail` is the sentence shown to the API user."""
+
+    status_code = 400
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class InvalidStateTransition(DomainError):
+    status_code = 400
+
+    def __init__(self, current: str, requested: str):
+        super().__init__(f"Invalid state transition: {current} -> {requested}")
+
+
+class ProviderUnavailable(DomainError):
+    """No search provider is configured, or it cannot be reached right now."""
+
+    status_code = 503
+
+
+class ProviderFailed(DomainError):
+    """The provider answered with something we cannot use."""
+
+    status_code = 502
+
+
+class ProviderTimeout(DomainError):
+    status_code = 504
+
+
+NO_PROVIDER_MESSAGE = "No search provider configured: set GEMINI_API_KEY"
