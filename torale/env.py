@@ -32,7 +32,15 @@ def load_dotenv(path: Path) -> None:
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset and empty both mean `default`."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+def env_path(name: str, default: Path, *, base_dir: Path) -> Path:
+    """A path; relative values are taken from the project folder, not the current one."""
+    path = Path(env_str(name, str(default))).expanduser()
+    return path if path.is_absolute() else base_dir / path
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -14,6 +14,7 @@ from torale.env import (
     env_float,
     env_int,
     env_list,
+    env_path,
     env_str,
     load_dotenv,
 )
@@ -22,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
 
 # Everything the laptop default writes (SQLite file, broker folders) lives here.
-VAR_DIR = Path(env_str("TORALE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_path("TORALE_VAR_DIR", BASE_DIR / "var", base_dir=BASE_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 # Without SECRET_KEY the system check torale.E001 stops start-up unless DEBUG is on.
@@ -106,7 +107,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static", base_dir=BASE_DIR)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
