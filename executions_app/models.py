@@ -43,10 +43,15 @@ class Execution(models.Model):
     reasoning = models.TextField(blank=True, default="")
     grounding_sources = models.JSONField(default=list, blank=True)
     notified = models.BooleanField(default=False)
-    error_message = models.TextField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: no error)
     attempts = models.PositiveIntegerField(default=0)
     # When a `retrying` run may be tried again.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Until when the worker that claimed this run owns it. Past it, the reaper gives the run
+    # to another worker (or fails it): a worker that died never leaves a run hanging.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # One entry per failed attempt that was retried: {"attempt", "error", "at"}.
+    attempt_errors = models.JSONField(default=list, blank=True)
     model_name = models.CharField(max_length=100, blank=True, default="")
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)

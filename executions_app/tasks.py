@@ -1,12 +1,31 @@
-"""Celery tasks of runs: thin, taking ids only, over executions_app.runner."""
+"""Celery tasks of runs: thin, taking ids only, over the run services."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from executions_app.reaper import executions_reap
+from executions_app.runner import execution_run
+from executions_app.services import executions_create_scheduled
+
 
 @shared_task(name="torale.executions.run", acks_late=True, reject_on_worker_lost=True)
 def run_execution(execution_id: str) -> None:
-    from executions_app.runner import execution_run
-
     execution_run(execution_id=execution_id)
+
+
+@shared_task(name="torale.executions.dispatch_slots", acks_late=True)
+def dispatch_slots(slots: list, published_at: float | None = None) -> None:
+    """Beat's chunk of due slots [[task_id, scheduled_for], ...]: create their runs."""
+    executions_create_scheduled(slots=[(task_id, when) for task_id, when in slots])
+
+
+@shared_task(name="torale.executions.run_scheduled", acks_late=True)
+def run_scheduled(task_id: str, scheduled_for: str | None = None) -> None:
+    """One slot; the name that each task's PeriodicTask mirror carries."""
+    executions_create_scheduled(slots=[(task_id, scheduled_for)])
+
+
+@shared_task(name="torale.executions.reap")
+def reap() -> None:
+    executions_reap()

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils.timezone import now as utc_now
 
 from torale.errors import InvalidStateTransition
 
@@ -49,6 +49,20 @@ class Task(models.Model):
         max_length=10, choices=NotifyBehavior.choices, default=NotifyBehavior.ONCE
     )
     state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.ACTIVE)
+    # IANA zone in which the cron expression is read (DST included).
+    timezone = models.CharField(max_length=64, default="UTC")
+    # The next cron instant (UTC) while active, else null. The scheduler dispatches rows whose
+    # next_run_at has passed, so its work per tick is proportional to what is due.
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    # The django-celery-beat mirror of this task's schedule. The Task is the source of truth:
+    # an operator deleting the PeriodicTask leaves the Task intact and the next sync recreates it.
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="torale_task",
+    )
     # {"answer": ..., "timestamp": ...} of the newest successful run; the evaluator reads it
     # so that old news is not reported as new.
     last_known_state = models.JSONField(null=True, blank=True)
@@ -59,8 +73,8 @@ class Task(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+    updated_at = models.DateTimeField(default=utc_now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -70,6 +84,12 @@ class Task(models.Model):
             # The same list filtered by state (?active=true / false).
             models.Index(
                 fields=["owner", "state", "-created_at", "-id"], name="task_owner_state_created"
+            ),
+            # The scheduler's tick: active tasks whose next cron instant has passed.
+            models.Index(
+                fields=["next_run_at"],
+                condition=models.Q(state="active"),
+                name="task_due",
             ),
         ]
 

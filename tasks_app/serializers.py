@@ -5,9 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from tasks_app.cron import INVALID_CRON, InvalidCron, normalize_cron
+from tasks_app.cron import INVALID_CRON, InvalidCron, is_valid_timezone, normalize_cron
 from tasks_app.models import (
     NAME_MAX_LENGTH,
+    SCHEDULE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TEXT_MIN_LENGTH,
     NotifyBehavior,
@@ -22,6 +23,8 @@ from torale.api.fields import (
     iso_utc,
 )
 
+INVALID_TIMEZONE = "Unknown time zone: use an IANA name such as UTC or America/New_York"
+
 
 def _text_field(**kwargs) -> StrictCharField:
     return StrictCharField(min_length=TEXT_MIN_LENGTH, max_length=TEXT_MAX_LENGTH, **kwargs)
@@ -31,6 +34,9 @@ class CronField(StrictCharField):
     pydantic_types = {**StrictCharField.pydantic_types, "blank": "value_error"}
 
     def __init__(self, **kwargs):
+        # croniter accepts expressions longer than the column (long lists of values); the
+        # length is checked on the normalized expression, which is what gets stored.
+        kwargs.setdefault("max_length", SCHEDULE_MAX_LENGTH)
         super().__init__(**kwargs)
         self.error_messages["blank"] = INVALID_CRON
 
@@ -42,6 +48,20 @@ class CronField(StrictCharField):
             raise ValidationError(str(exc), code="value_error") from None
 
 
+class TimezoneField(StrictCharField):
+    pydantic_types = {**StrictCharField.pydantic_types, "blank": "value_error"}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, **kwargs)
+        self.error_messages["blank"] = INVALID_TIMEZONE
+
+    def to_internal_value(self, data):
+        name = super().to_internal_value(data)
+        if not is_valid_timezone(name):
+            raise ValidationError(INVALID_TIMEZONE, code="value_error")
+        return name
+
+
 class TaskCreateInputSerializer(ObjectSerializer):
     name = StrictCharField(required=False, allow_null=True, max_length=NAME_MAX_LENGTH)
     search_query = _text_field()
@@ -50,6 +70,7 @@ class TaskCreateInputSerializer(ObjectSerializer):
     notify_behavior = StrictChoiceField(
         choices=NotifyBehavior.values, required=False, default=NotifyBehavior.ONCE
     )
+    timezone = TimezoneField(required=False, default="UTC")
     run_immediately = StrictBooleanField(required=False, default=False)
 
 
@@ -61,6 +82,7 @@ class TaskUpdateInputSerializer(ObjectSerializer):
     condition_description = _text_field(required=False)
     schedule = CronField(required=False)
     notify_behavior = StrictChoiceField(choices=NotifyBehavior.values, required=False)
+    timezone = TimezoneField(required=False)
     state = StrictChoiceField(choices=TaskState.values, required=False)
 
 
@@ -87,8 +109,9 @@ class TaskOutputSerializer(serializers.Serializer):
     search_query = serializers.CharField()
     condition_description = serializers.CharField()
     schedule = serializers.CharField()
-    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.choices)
-    state = serializers.ChoiceField(choices=TaskState.choices)
+    timezone = serializers.CharField(help_text="IANA zone in which the schedule is read")
+    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.values)
+    state = serializers.ChoiceField(choices=TaskState.values)
     last_known_state = LastKnownStateSerializer(allow_null=True)
     last_execution_id = serializers.UUIDField(allow_null=True)
     last_execution = LastExecutionSerializer(allow_null=True)
@@ -104,6 +127,7 @@ class TaskOutputSerializer(serializers.Serializer):
             "search_query": task.search_query,
             "condition_description": task.condition_description,
             "schedule": task.schedule,
+            "timezone": task.timezone,
             "notify_behavior": task.notify_behavior,
             "state": task.state,
             "last_known_state": task.last_known_state,
@@ -173,4 +197,4 @@ class SuggestOutputSerializer(serializers.Serializer):
     search_query = serializers.CharField()
     condition_description = serializers.CharField()
     schedule = serializers.CharField()
-    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.choices)
+    notify_behavior = serializers.ChoiceField(choices=NotifyBehavior.values)

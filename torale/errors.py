@@ -31,20 +31,33 @@ class InvalidStateTransition(DomainError):
         super().__init__(f"Invalid state transition: {current} -> {requested}")
 
 
-class ProviderUnavailable(DomainError):
-    """No search provider is configured, or it cannot be reached right now."""
+class ProviderError(DomainError):
+    """The search provider could not answer. `transient` errors (rate limits, overload,
+    timeouts, network) are worth retrying; the others need someone to fix something."""
+
+    status_code = 502
+    default_transient = False
+
+    def __init__(self, detail: str, *, transient: bool | None = None):
+        super().__init__(detail)
+        self.transient = self.default_transient if transient is None else transient
+
+
+class ProviderUnavailable(ProviderError):
+    """No search provider is configured, or it is overloaded right now."""
 
     status_code = 503
 
 
-class ProviderFailed(DomainError):
-    """The provider answered with something we cannot use."""
+class ProviderFailed(ProviderError):
+    """The provider answered with an error or with something we cannot use."""
 
     status_code = 502
 
 
-class ProviderTimeout(DomainError):
+class ProviderTimeout(ProviderError):
     status_code = 504
+    default_transient = True
 
 
 NO_PROVIDER_MESSAGE = "No search provider configured: set GEMINI_API_KEY"

@@ -228,3 +228,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Scheduler and runs ----------------------------------------------------------------------
+# The one beat process holds this lock; a second beat waits and takes over within the TTL.
+TORALE_LEADER_TTL_SECONDS = env_int("TORALE_LEADER_TTL_SECONDS", 15, minimum=3)
+# Due tasks advanced per database transaction, and slots carried by one dispatch message.
+TORALE_SCHEDULER_BATCH_SIZE = env_int("TORALE_SCHEDULER_BATCH_SIZE", 1000, minimum=1)
+TORALE_SCHEDULER_CHUNK_SIZE = env_int("TORALE_SCHEDULER_CHUNK_SIZE", 100, minimum=1)
+# Attempts of one run (first try included) on transient provider errors or worker loss.
+TORALE_RUN_MAX_ATTEMPTS = env_int("TORALE_RUN_MAX_ATTEMPTS", 4, minimum=1)
+# Backoff before retry n: base * 2**(n-1), +-25% jitter, capped.
+TORALE_RUN_RETRY_BASE_SECONDS = env_float("TORALE_RUN_RETRY_BASE_SECONDS", 20.0)
+TORALE_RUN_RETRY_MAX_SECONDS = env_float("TORALE_RUN_RETRY_MAX_SECONDS", 600.0)
+# How long a claimed run belongs to its worker before the reaper hands it on.
+TORALE_RUN_LEASE_SECONDS = env_int(
+    "TORALE_RUN_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=CELERY_TASK_TIME_LIMIT + 1
+)
+# A pending run not picked up for this long is published again; after the deadline, failed.
+TORALE_RUN_REPUBLISH_SECONDS = env_int("TORALE_RUN_REPUBLISH_SECONDS", 300, minimum=10)
+TORALE_RUN_PENDING_DEADLINE_SECONDS = env_int(
+    "TORALE_RUN_PENDING_DEADLINE_SECONDS", 3600, minimum=60
+)
+TORALE_REAPER_INTERVAL_SECONDS = env_int("TORALE_REAPER_INTERVAL_SECONDS", 60, minimum=1)
+
+CELERY_BEAT_SCHEDULE = {
+    "torale-reap-executions": {
+        "task": "torale.executions.reap",
+        "schedule": float(TORALE_REAPER_INTERVAL_SECONDS),
+    },
+}
+CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:TaskScheduler"
+# An unacknowledged message (its worker died) comes back after this; above the longest run.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TORALE_RUN_LEASE_SECONDS + 60}

@@ -3,17 +3,12 @@ and error codes/messages that the exception handler reports as FastAPI does."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from torale.timeutils import iso_utc
 
-def iso_utc(value: datetime | None) -> str | None:
-    """UTC ISO 8601 with a Z, e.g. 2024-01-15T10:30:00.123456Z."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+__all__ = ["iso_utc"]
 
 
 class _PydanticCodes:
@@ -88,18 +83,28 @@ class StrictChoiceField(_PydanticCodes, serializers.ChoiceField):
 
 
 class ObjectSerializer(serializers.Serializer):
-    """A JSON object input; anything else is pydantic's dict_type error."""
+    """A JSON object input; anything else (null included) is pydantic's dict_type error."""
+
+    @staticmethod
+    def _not_an_object() -> ValidationError:
+        return ValidationError(
+            {
+                "non_field_errors": [
+                    serializers.ErrorDetail(
+                        "Input should be a valid dictionary or object to extract fields from",
+                        code="dict_type",
+                    )
+                ]
+            }
+        )
+
+    def validate_empty_values(self, data):
+        # DRF answers null with its own "This field may not be null." (type "null").
+        if data is None and not self.allow_null:
+            raise self._not_an_object()
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise ValidationError(
-                {
-                    "non_field_errors": [
-                        serializers.ErrorDetail(
-                            "Input should be a valid dictionary or object to extract fields from",
-                            code="dict_type",
-                        )
-                    ]
-                }
-            )
+            raise self._not_an_object()
         return super().to_internal_value(data)
