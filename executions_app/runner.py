@@ -100,7 +100,7 @@ def execution_retry_later(*, execution: Execution, error: str) -> float | None:
         {
             "attempt": execution.attempts,
             "error": error,
-            "at": now.isoformat(),
+            "at": iso_utc(now),
         },
     ]
     updated = _mine(execution).update(

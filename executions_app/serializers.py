@@ -15,6 +15,12 @@ class ExecutionResultSerializer(serializers.Serializer):
     condition_met = serializers.BooleanField()
 
 
+class RetrySerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    error = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
 class ExecutionOutputSerializer(serializers.Serializer):
     """Fields document the schema; to_representation builds the dict directly (list pages)."""
 
@@ -31,6 +37,7 @@ class ExecutionOutputSerializer(serializers.Serializer):
     notified = serializers.BooleanField()
     error_message = serializers.CharField(allow_null=True)
     attempts = serializers.IntegerField()
+    retries = RetrySerializer(many=True, help_text="Failed attempts that were retried")
     created_at = serializers.DateTimeField()
 
     def to_representation(self, execution: Execution) -> dict:
@@ -51,6 +58,7 @@ class ExecutionOutputSerializer(serializers.Serializer):
             if execution.status == ExecutionStatus.FAILED
             else None,
             "attempts": execution.attempts,
+            "retries": execution.attempt_errors or [],
             "created_at": iso_utc(execution.created_at),
         }
 

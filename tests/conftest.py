@@ -7,7 +7,9 @@ import redis
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.factories import make_api_key, make_user
+from tests.factories import make_api_key, make_task, make_user
+from tests.support.gemini_standin import GeminiStandIn
+from torale.gemini import reset_client
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +19,12 @@ def clean_redis():
     client.flushdb()
     yield
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users get real passwords; hashing them at production cost would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -61,3 +69,33 @@ def other_api(other_key) -> APIClient:
 @pytest.fixture
 def anon_api() -> APIClient:
     return _client(None)
+
+
+@pytest.fixture
+def task(owner):
+    """An active task of `owner`."""
+    return make_task(owner, name="Owner's task")
+
+
+@pytest.fixture
+def foreign_task(other_user):
+    """An active task of another user."""
+    return make_task(other_user, name="Someone else's task")
+
+
+TEST_GEMINI_KEY = "AIza-test-key-never-logged-0123456789"
+TEST_MODEL = "gemini-2.5-flash"
+
+
+@pytest.fixture
+def gemini(settings):
+    """A running Gemini stand-in (scriptable: `gemini.script(...)`, `gemini.requests`);
+    GEMINI_API_KEY / GEMINI_BASE_URL / GEMINI_MODEL point at it, with a fresh client."""
+    with GeminiStandIn() as standin:
+        settings.GEMINI_API_KEY = TEST_GEMINI_KEY
+        settings.GEMINI_BASE_URL = standin.url
+        settings.GEMINI_MODEL = TEST_MODEL
+        settings.GEMINI_TIMEOUT_SECONDS = 10.0
+        reset_client()
+        yield standin
+    reset_client()

@@ -1,11 +1,15 @@
-"""Test data: users, API keys and tasks made the way the product makes them."""
+"""Test data: users, API keys, tasks and runs made the way the product makes them."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
+from django.utils import timezone
+
+from executions_app.models import Execution, ExecutionStatus, ExecutionTrigger
 from tasks_app.models import Task
-from tasks_app.services import task_create
+from tasks_app.services import task_create, task_update
 from torale.models import User
 from torale.services import api_key_create
 
@@ -31,6 +35,42 @@ def make_api_key(user: User, name: str = "tests") -> str:
     return raw
 
 
-def make_task(owner: User, **overrides) -> Task:
+def make_task(owner: User, *, state: str | None = None, **overrides) -> Task:
+    """A task made by task_create; `state` then moves it through task_update."""
     data = {**VALID_TASK, **overrides}
-    return task_create(owner=owner, **data)
+    task = task_create(owner=owner, **data)
+    if state is not None:
+        task = task_update(task_id=task.id, user=owner, changes={"state": state})
+    return task
+
+
+def make_execution(
+    task: Task,
+    *,
+    status: str = ExecutionStatus.SUCCESS,
+    trigger: str = ExecutionTrigger.MANUAL,
+    condition_met: bool | None = None,
+) -> Execution:
+    """A run of `task` in `status`, recorded as the task's last execution.
+
+    Finished runs get started_at/completed_at and, for `success`, an answer; in-flight runs
+    look like a worker holds them. (Runs are normally made by executions_app.services and
+    finished by the runner; tests need them in any state without a worker.)
+    """
+    now = timezone.now()
+    finished = status in (ExecutionStatus.SUCCESS, ExecutionStatus.FAILED)
+    success = status == ExecutionStatus.SUCCESS
+    execution = Execution.objects.create(
+        task=task,
+        trigger=trigger,
+        status=status,
+        started_at=None if status == ExecutionStatus.PENDING else now - timedelta(seconds=5),
+        completed_at=now if finished else None,
+        condition_met=(bool(condition_met) if success else None),
+        answer="Apple announced the date." if success else "",
+        reasoning="The press release names a date." if success else "",
+        error_message="Provider error" if status == ExecutionStatus.FAILED else None,
+    )
+    task.last_execution = execution
+    task.save(update_fields=["last_execution"])
+    return execution

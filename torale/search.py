@@ -45,10 +45,6 @@ def get_search_provider() -> SearchProvider:
     """The configured provider; raises ProviderUnavailable when there is none."""
     if not settings.GEMINI_API_KEY:
         raise ProviderUnavailable(NO_PROVIDER_MESSAGE)
-    try:
-        from torale.gemini import GeminiProvider
-    except ImportError:
-        raise ProviderUnavailable(
-            "GEMINI_API_KEY is set, but this version of Torale has no Gemini provider yet"
-        ) from None
+    from torale.gemini import GeminiProvider  # here: torale.gemini imports this module
+
     return GeminiProvider.from_settings()

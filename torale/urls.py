@@ -11,13 +11,14 @@ api_keys = ApiKeyViewSet.as_view({"get": "list", "post": "create"})
 api_key = ApiKeyViewSet.as_view({"delete": "destroy"})
 me = MeViewSet.as_view({"get": "retrieve"})
 
+# "(?:/)?": optional trailing slash, left out of the OpenAPI paths (see tasks_app.urls).
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("tasks_app.urls")),
     path("api/v1/", include("executions_app.urls")),
-    re_path(r"^auth/api-keys/?$", api_keys, name="api-keys"),
-    re_path(r"^auth/api-keys/(?P<id>[^/]+)/?$", api_key, name="api-key"),
-    re_path(r"^auth/me/?$", me, name="me"),
+    re_path(r"^auth/api-keys(?:/)?$", api_keys, name="api-keys"),
+    re_path(r"^auth/api-keys/(?P<id>[^/]+)(?:/)?$", api_key, name="api-key"),
+    re_path(r"^auth/me(?:/)?$", me, name="me"),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),

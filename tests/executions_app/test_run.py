@@ -42,7 +42,9 @@ def test_a_redelivered_message_does_not_run_again(pending_run, settings):
 
     again = Execution.objects.get(pk=pending_run.pk)
     assert (again.status, again.attempts, again.completed_at) == (
-        finished.status, finished.attempts, finished.completed_at,
+        finished.status,
+        finished.attempts,
+        finished.completed_at,
     )
 
 

@@ -45,8 +45,11 @@ def test_a_chunk_creates_runs_for_active_tasks_only(owner):
     deleted_id = "2f1d6c55-0d8b-4b57-9d39-0a4c6b1c0000"
 
     created = executions_create_scheduled(
-        slots=[(str(active.id), SLOT.isoformat()), (str(paused.id), SLOT.isoformat()),
-               (deleted_id, SLOT.isoformat())]
+        slots=[
+            (str(active.id), SLOT.isoformat()),
+            (str(paused.id), SLOT.isoformat()),
+            (deleted_id, SLOT.isoformat()),
+        ]
     )
 
     assert len(created) == 1

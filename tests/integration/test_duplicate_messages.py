@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from executions_app.models import Execution, ExecutionStatus
-from torale.celery import app
 from tests.factories import make_task
 from tests.support.processes import process_env, start_worker, wait_until
+from torale.celery import app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +28,10 @@ def test_the_same_dispatch_message_twice_makes_one_execution(owner, log_dir, set
         )
 
         wait_until(
-            lambda: worker.output().count("torale.executions.run[") >= 1
-            and worker.output().count("succeeded") >= 4,
+            lambda: (
+                worker.output().count("torale.executions.run[") >= 1
+                and worker.output().count("succeeded") >= 4
+            ),
             timeout=30,
             message="the worker to handle every message",
         )

@@ -52,8 +52,11 @@ def processes(log_dir, settings):
     try:
         started.append(start_worker("worker1", env, log_dir))
         started.append(start_beat("beat1", env, log_dir))
-        wait_until(lambda: redis.Redis.from_url(settings.REDIS_URL).get(LEADER_KEY), 15,
-                   message="a beat to lead")
+        wait_until(
+            lambda: redis.Redis.from_url(settings.REDIS_URL).get(LEADER_KEY),
+            15,
+            message="a beat to lead",
+        )
         started.append(start_beat("beat2", env, log_dir))
         yield {p.name: p for p in started}
     finally:
@@ -94,7 +97,8 @@ def test_every_minute_runs_once_and_pause_resume_delete_take_effect(owner, proce
     # Every run reached its end: no provider is configured, so each failed saying so.
     wait_until(
         lambda: not Execution.objects.exclude(status=ExecutionStatus.FAILED).exists(),
-        timeout=20, message="all runs to finish",
+        timeout=20,
+        message="all runs to finish",
     )
     assert set(Execution.objects.values_list("error_message", flat=True)) == {
         "No search provider configured: set GEMINI_API_KEY"

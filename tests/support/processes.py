@@ -3,6 +3,7 @@ test database and the test Redis, and always stopped, whatever happens in the te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,7 +42,11 @@ class Proc:
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         # A session of its own, so that stop() and kill() reach every child process too.
         self.popen = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -54,10 +59,8 @@ class Proc:
 
     def kill(self) -> None:
         """kill -9 of the process and all its children, as a crash would."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait(timeout=10)
 
     def stop(self) -> None:
@@ -87,8 +90,20 @@ class Proc:
 def start_worker(name: str, env: dict[str, str], log_dir: Path, concurrency: int = 1) -> Proc:
     proc = Proc(
         name,
-        [CELERY, "-A", "torale.celery", "worker", "-l", "INFO", "-n", f"{name}@%h",
-         "-c", str(concurrency), "--without-mingle", "--without-gossip"],
+        [
+            CELERY,
+            "-A",
+            "torale.celery",
+            "worker",
+            "-l",
+            "INFO",
+            "-n",
+            f"{name}@%h",
+            "-c",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+        ],
         env,
         log_dir,
     )
@@ -99,8 +114,16 @@ def start_worker(name: str, env: dict[str, str], log_dir: Path, concurrency: int
 def start_beat(name: str, env: dict[str, str], log_dir: Path) -> Proc:
     proc = Proc(
         name,
-        [CELERY, "-A", "torale.celery", "beat", "-l", "INFO",
-         "--scheduler", "tasks_app.scheduler:TaskScheduler"],
+        [
+            CELERY,
+            "-A",
+            "torale.celery",
+            "beat",
+            "-l",
+            "INFO",
+            "--scheduler",
+            "tasks_app.scheduler:TaskScheduler",
+        ],
         env,
         log_dir,
     )

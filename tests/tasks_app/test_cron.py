@@ -10,14 +10,31 @@ from hypothesis import strategies as st
 
 from tasks_app.cron import InvalidCron, next_fire_time, normalize_cron, previous_fire_time
 
-ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata",
-         "America/Santiago", "Pacific/Chatham"]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Santiago",
+    "Pacific/Chatham",
+]
 
-minutes = st.one_of(st.just("*"), st.integers(0, 59).map(str), st.sampled_from(["*/5", "*/15", "0,30", "10-20"]))
-hours = st.one_of(st.just("*"), st.integers(0, 23).map(str), st.sampled_from(["*/6", "1-3", "9,17", "2"]))
-days = st.one_of(st.just("*"), st.integers(1, 28).map(str), st.sampled_from(["1,15", "L", "*/10", "31"]))
-months = st.one_of(st.just("*"), st.integers(1, 12).map(str), st.sampled_from(["jan-jun", "*/3", "3,11"]))
-weekdays = st.one_of(st.just("*"), st.integers(0, 6).map(str), st.sampled_from(["mon-fri", "0,6", "sun", "1-5"]))
+minutes = st.one_of(
+    st.just("*"), st.integers(0, 59).map(str), st.sampled_from(["*/5", "*/15", "0,30", "10-20"])
+)
+hours = st.one_of(
+    st.just("*"), st.integers(0, 23).map(str), st.sampled_from(["*/6", "1-3", "9,17", "2"])
+)
+days = st.one_of(
+    st.just("*"), st.integers(1, 28).map(str), st.sampled_from(["1,15", "L", "*/10", "31"])
+)
+months = st.one_of(
+    st.just("*"), st.integers(1, 12).map(str), st.sampled_from(["jan-jun", "*/3", "3,11"])
+)
+weekdays = st.one_of(
+    st.just("*"), st.integers(0, 6).map(str), st.sampled_from(["mon-fri", "0,6", "sun", "1-5"])
+)
 expressions = st.tuples(minutes, hours, days, months, weekdays).map(" ".join)
 instants = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
@@ -93,8 +110,20 @@ def test_daylight_saving_changes_in_new_york(expression, after, expected):
 
 @pytest.mark.parametrize(
     "expression",
-    ["invalid", "0 9 * *", "0 0 9 * * *", "61 * * * *", "* * 32 * *", "", "0 9 30 2 *",
-     "R * * * *", "H 9 * * *", "@daily", "*/0 * * * *", "1," + ",".join(["1"] * 40) + " * * * *"],
+    [
+        "invalid",
+        "0 9 * *",
+        "0 0 9 * * *",
+        "61 * * * *",
+        "* * 32 * *",
+        "",
+        "0 9 30 2 *",
+        "R * * * *",
+        "H 9 * * *",
+        "@daily",
+        "*/0 * * * *",
+        "1," + ",".join(["1"] * 40) + " * * * *",
+    ],
 )
 def test_it_refuses_expressions_that_cannot_be_scheduled(expression):
     with pytest.raises(InvalidCron):

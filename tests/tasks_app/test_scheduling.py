@@ -48,7 +48,9 @@ def test_a_new_task_gets_its_next_instant_and_an_enabled_mirror(owner):
     assert json.loads(periodic.kwargs) == {"task_id": str(task.id)}
     assert str(periodic.crontab.timezone) == "America/New_York"
     assert (periodic.crontab.minute, periodic.crontab.hour, periodic.crontab.day_of_week) == (
-        "0", "9", "mon-fri",
+        "0",
+        "9",
+        "mon-fri",
     )
     assert Task.objects.get(pk=task.pk).periodic_task_id == periodic.pk
 
@@ -72,7 +74,9 @@ def test_a_schedule_change_moves_the_next_instant_and_the_mirror(owner):
     task = make_task(owner)
 
     updated = task_update(
-        task_id=task.id, user=owner, changes={"schedule": "*/15 * * * *", "timezone": "Asia/Kolkata"}
+        task_id=task.id,
+        user=owner,
+        changes={"schedule": "*/15 * * * *", "timezone": "Asia/Kolkata"},
     )
 
     assert updated.next_run_at == at(2026, 6, 1, 8, 15)

@@ -55,7 +55,9 @@ class ApiKeyViewSet(ToraleViewSet):
     lookup_field = "id"
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(summary="List your API keys", responses=responses({200: ApiKeyInfoSerializer(many=True)}))
+    @extend_schema(
+        summary="List your API keys", responses=responses({200: ApiKeyInfoSerializer(many=True)})
+    )
     def list(self, request):
         keys = ApiKey.objects.filter(user=request.user).order_by("-created_at")
         return Response(ApiKeyInfoSerializer(keys, many=True).data)
@@ -96,4 +98,3 @@ class MeViewSet(ToraleViewSet):
                 "created_at": iso_utc(user.date_joined),
             }
         )
-

@@ -33,13 +33,19 @@ def query_int(params, name: str, default: int, *, ge: int, le: int | None = None
         return default
     if value < ge:
         errors.append(
-            _error(name, f"Input should be greater than or equal to {ge}", "greater_than_equal",
-                   raw, ge=ge)
+            _error(
+                name,
+                f"Input should be greater than or equal to {ge}",
+                "greater_than_equal",
+                raw,
+                ge=ge,
+            )
         )
     elif le is not None and value > le:
         errors.append(
-            _error(name, f"Input should be less than or equal to {le}", "less_than_equal", raw,
-                   le=le)
+            _error(
+                name, f"Input should be less than or equal to {le}", "less_than_equal", raw, le=le
+            )
         )
     return value
 
@@ -54,8 +60,9 @@ def query_bool(params, name: str, *, errors: list) -> bool | None:
     if value in _FALSE:
         return False
     errors.append(
-        _error(name, "Input should be a valid boolean, unable to interpret input", "bool_parsing",
-               raw)
+        _error(
+            name, "Input should be a valid boolean, unable to interpret input", "bool_parsing", raw
+        )
     )
     return None
 

@@ -36,13 +36,16 @@ class JSONBodyParser(BaseParser):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ["body", exc.pos],
-                        "msg": "JSON decode error",
-                        "type": "json_invalid",
-                        "ctx": {"error": exc.msg},
-                    }
-                ]
-            ) from None
+            raise _json_invalid(["body", exc.pos], exc.msg) from None
+        # Valid JSON that Python will not decode: arrays or objects nested deeper than the
+        # recursion limit, integers with more digits than int() converts.
+        except RecursionError:
+            raise _json_invalid(["body"], "Nesting too deep") from None
+        except ValueError:
+            raise _json_invalid(["body"], "Number too large") from None
+
+
+def _json_invalid(loc: list, error: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": loc, "msg": "JSON decode error", "type": "json_invalid", "ctx": {"error": error}}]
+    )

@@ -12,7 +12,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorItemSerializer(serializers.Serializer):
-    loc = serializers.ListField(child=serializers.JSONField(), help_text='e.g. ["body", "schedule"]')
+    loc = serializers.ListField(
+        child=serializers.JSONField(), help_text='e.g. ["body", "schedule"]'
+    )
     msg = serializers.CharField()
     type = serializers.CharField()
 

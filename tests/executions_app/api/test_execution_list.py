@@ -26,8 +26,20 @@ def test_it_lists_a_tasks_runs_newest_first_with_every_field(api, task):
     assert [e["id"] for e in body["executions"]] == [str(newer.id), str(older.id)]
     success, failure = body["executions"]
     assert set(success) == {
-        "id", "task_id", "status", "trigger", "scheduled_for", "started_at", "completed_at",
-        "condition_met", "result", "grounding_sources", "notified", "error_message", "attempts",
+        "id",
+        "task_id",
+        "status",
+        "trigger",
+        "scheduled_for",
+        "started_at",
+        "completed_at",
+        "condition_met",
+        "result",
+        "grounding_sources",
+        "notified",
+        "error_message",
+        "attempts",
+        "retries",
         "created_at",
     }
     assert success["result"] == {

@@ -1,0 +1,114 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PATHS = {
+    "/api/v1/tasks": {"get", "post"},
+    "/api/v1/tasks/{id}": {"get", "put", "delete"},
+    "/api/v1/tasks/{id}/execute": {"post"},
+    "/api/v1/tasks/preview": {"post"},
+    "/api/v1/tasks/suggest": {"post"},
+    "/auth/api-keys": {"get", "post"},
+    "/auth/api-keys/{id}": {"delete"},
+    "/auth/me": {"get"},
+}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = schema["components"]["schemas"][name]
+    return node
+
+
+def test_it_is_an_openapi_3_document_served_without_authentication(schema):
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Torale API"
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_it_documents_every_endpoint_at_the_reference_path(schema, path):
+    assert path in schema["paths"], sorted(schema["paths"])
+    methods = {m for m in schema["paths"][path] if m != "parameters"}
+    assert PATHS[path] <= methods
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/api/v1/tasks", "get"),
+        ("/api/v1/tasks", "post"),
+        ("/api/v1/tasks/{id}", "put"),
+        ("/api/v1/tasks/preview", "post"),
+        ("/api/v1/tasks/suggest", "post"),
+        ("/auth/api-keys", "post"),
+    ],
+)
+def test_it_documents_422_with_the_loc_msg_type_shape(schema, path, method):
+    response = schema["paths"][path][method]["responses"]["422"]
+    body = resolve(schema, response["content"]["application/json"]["schema"])
+
+    detail = body["properties"]["detail"]
+    assert detail["type"] == "array"
+    item = resolve(schema, detail["items"])
+    assert {"loc", "msg", "type"} <= set(item["properties"])
+    assert item["properties"]["loc"]["type"] == "array"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/v1/tasks", "post", {"201", "401", "422", "429"}),
+        ("/api/v1/tasks/{id}", "get", {"200", "401", "403", "404"}),
+        ("/api/v1/tasks/{id}", "put", {"200", "400", "401", "403", "404", "422"}),
+        ("/api/v1/tasks/{id}", "delete", {"204", "401", "403", "404"}),
+        ("/api/v1/tasks/{id}/execute", "post", {"202", "401", "403", "404", "409"}),
+        ("/api/v1/tasks/preview", "post", {"200", "422", "503"}),
+    ],
+)
+def test_it_documents_the_error_answers(schema, path, method, codes):
+    assert codes <= set(schema["paths"][path][method]["responses"])
+
+
+def test_the_task_object_has_every_reference_field(schema):
+    ok = schema["paths"]["/api/v1/tasks/{id}"]["get"]["responses"]["200"]
+    task = resolve(schema, ok["content"]["application/json"]["schema"])
+
+    assert set(task["properties"]) >= {
+        "id",
+        "user_id",
+        "name",
+        "search_query",
+        "condition_description",
+        "schedule",
+        "notify_behavior",
+        "state",
+        "last_known_state",
+        "last_execution_id",
+        "last_execution",
+        "created_at",
+        "updated_at",
+    }
+
+
+def test_it_documents_the_bearer_api_key(schema):
+    schemes = schema["components"]["securitySchemes"]
+
+    assert any(s.get("type") == "http" and s.get("scheme") == "bearer" for s in schemes.values())
+
+
+def test_the_docs_page_answers_without_authentication(anon_api):
+    response = anon_api.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"/api/schema/" in response.content
