@@ -1,5 +1,7 @@
 """System checks: misconfiguration stops start-up with a clear message."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -29,3 +31,19 @@ def check_rate_limit_store(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_gemini_settings(app_configs, **kwargs):
+    errors = []
+    base_url = settings.GEMINI_BASE_URL
+    if base_url and urlsplit(base_url).scheme not in {"http", "https"}:
+        errors.append(
+            Error(
+                f"GEMINI_BASE_URL must be an http(s) URL, got {base_url!r}.",
+                id="torale.E002",
+            )
+        )
+    if settings.GEMINI_TIMEOUT_SECONDS <= 0:
+        errors.append(Error("GEMINI_TIMEOUT_SECONDS must be above 0.", id="torale.E003"))
+    return errors

@@ -198,6 +198,8 @@ GEMINI_API_KEY = env_str("GEMINI_API_KEY")
 GEMINI_MODEL = env_str("GEMINI_MODEL", "gemini-2.5-flash")
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
 GEMINI_TIMEOUT_SECONDS = env_float("GEMINI_TIMEOUT_SECONDS", 60.0)
+# API version in the request path (v1, v1beta); empty: the SDK's default.
+GEMINI_API_VERSION = env_str("GEMINI_API_VERSION")
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
