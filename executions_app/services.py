@@ -6,9 +6,10 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_celery_beat.models import PeriodicTask
 
 from executions_app.models import IN_FLIGHT_STATUSES, Execution, ExecutionStatus, ExecutionTrigger
 from tasks_app.cron import previous_fire_time
@@ -91,6 +92,7 @@ def executions_create_scheduled(*, slots: list[tuple[str, object]]) -> list[str]
         created = _insert_new_runs(rows)
         if created:
             _point_tasks_at(created)
+            _count_on_mirrors(created, now)
         transaction.on_commit(lambda: publish_runs(created))
     return created
 
@@ -111,6 +113,15 @@ def _point_tasks_at(execution_ids: list[str]) -> None:
     runs = Execution.objects.filter(pk__in=execution_ids)
     newest = runs.filter(task_id=OuterRef("pk")).order_by("-created_at").values("pk")[:1]
     Task.objects.filter(pk__in=runs.values("task_id")).update(last_execution_id=Subquery(newest))
+
+
+def _count_on_mirrors(execution_ids: list[str], now: datetime) -> None:
+    """Keep the PeriodicTask mirrors' run bookkeeping (last_run_at, total_run_count) for
+    operators. Done here, off beat's hot path."""
+    task_ids = Execution.objects.filter(pk__in=execution_ids).values("task_id")
+    PeriodicTask.objects.filter(torale_task__in=task_ids).update(
+        last_run_at=now, total_run_count=F("total_run_count") + 1
+    )
 
 
 def publish_runs(execution_ids: list) -> None:

@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django_celery_beat.models import PeriodicTask
 
 from executions_app.models import Execution
 from executions_app.services import executions_create_scheduled
 from tasks_app.models import Task
+from tasks_app.scheduling import periodic_task_name
 from tasks_app.services import task_update
 from tests.factories import make_task
 
@@ -27,6 +29,8 @@ def test_a_slot_becomes_one_pending_scheduled_run(owner, django_capture_on_commi
     assert (run.trigger, run.status, run.scheduled_for) == ("scheduled", "pending", SLOT)
     assert Task.objects.get(pk=task.pk).last_execution_id == run.id
     assert len(published) == 1
+    mirror = PeriodicTask.objects.get(name=periodic_task_name(task.id))
+    assert mirror.total_run_count == 1 and mirror.last_run_at is not None
 
 
 def test_the_same_slot_delivered_twice_creates_one_run(owner):
