@@ -235,7 +235,7 @@ LOGGING = {
 # The one beat process holds this lock; a second beat waits and takes over within the TTL.
 TORALE_LEADER_TTL_SECONDS = env_int("TORALE_LEADER_TTL_SECONDS", 15, minimum=3)
 # Due tasks advanced per database transaction, and slots carried by one dispatch message.
-TORALE_SCHEDULER_BATCH_SIZE = env_int("TORALE_SCHEDULER_BATCH_SIZE", 5000, minimum=1)
+TORALE_SCHEDULER_BATCH_SIZE = env_int("TORALE_SCHEDULER_BATCH_SIZE", 20000, minimum=1)
 TORALE_SCHEDULER_CHUNK_SIZE = env_int("TORALE_SCHEDULER_CHUNK_SIZE", 100, minimum=1)
 # Attempts of one run (first try included) on transient provider errors or worker loss.
 TORALE_RUN_MAX_ATTEMPTS = env_int("TORALE_RUN_MAX_ATTEMPTS", 4, minimum=1)
