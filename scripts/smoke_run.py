@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.processes import wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get(
@@ -135,16 +137,6 @@ def http(method: str, path: str, key: str, body: dict | None = None) -> tuple[in
         return error.code, json.loads(error.read() or b"null")
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [str(VENV_BIN / "python"), "manage.py", *args],
@@ -230,10 +222,10 @@ def main() -> int:
                 "tasks_app.scheduler:TaskScheduler",
             ],
         )
-        wait_for(
-            lambda: http("GET", "/api/v1/tasks", key)[0] == 200 if _up() else False,
+        wait_until(
+            lambda: _up() and http("GET", "/api/v1/tasks", key)[0] == 200,
             60,
-            "the web server",
+            message="the web server",
         )
 
         created = {}
@@ -253,7 +245,7 @@ def main() -> int:
             return runs if done else None
 
         # Every 5 s: three list calls stay well inside the key's 100 requests a minute.
-        runs = wait_for(lambda: finished_runs(2), 200, "two minutes of runs", interval=5)
+        runs = wait_until(lambda: finished_runs(2), 200, interval=5, message="two minutes of runs")
         if procs.dead():
             check(False, f"processes died: {procs.dead()}")
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from executions_app.models import Execution
 from tasks_app.models import Task
 from tests.factories import VALID_TASK
+from tests.strategies import json_values
 
 pytestmark = pytest.mark.django_db
 
@@ -470,19 +471,6 @@ def test_it_rejects_a_nul_character_without_failing(api):
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "name"]
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=5,
-)
 
 
 @settings(

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tasks_app.models import Task, TaskState
 from tests.factories import make_task
+from tests.strategies import json_values
 
 pytestmark = pytest.mark.django_db
 
@@ -292,19 +293,6 @@ def test_a_malformed_id_is_not_found(api, suffix):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Task not found"}
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=5,
-)
 
 
 @settings(
