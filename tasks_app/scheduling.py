@@ -79,7 +79,8 @@ def task_schedule_sync(*, task: Task, now: datetime | None = None) -> None:
     if not task.is_active:
         values["last_run_at"] = None
     name = periodic_task_name(task.pk)
-    if PeriodicTask.objects.filter(name=name).update(**values):
+    # A task being created has no mirror yet: go straight to the INSERT.
+    if not task._state.adding and PeriodicTask.objects.filter(name=name).update(**values):
         if task.periodic_task_id is None:
             task.periodic_task = PeriodicTask.objects.only("pk").get(name=name)
         return
