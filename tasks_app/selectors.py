@@ -77,9 +77,20 @@ def task_get_for_update(*, task_id, user) -> Task:
     return _check_owner(task, user)
 
 
+# A list shows only the summary of each task's last run: leave its large columns behind.
+_LAST_EXECUTION_BULK = [
+    f"last_execution__{name}"
+    for name in ("answer", "reasoning", "grounding_sources", "attempt_errors", "error_message")
+]
+
+
 def task_list_for_user(*, user, active: bool | None = None) -> QuerySet[Task]:
     """The user's tasks, newest first; `active` filters on state == active."""
-    tasks = Task.objects.filter(owner=user).select_related("last_execution")
+    tasks = (
+        Task.objects.filter(owner=user)
+        .select_related("last_execution")
+        .defer(*_LAST_EXECUTION_BULK)
+    )
     if active is True:
         tasks = tasks.filter(state=TaskState.ACTIVE)
     elif active is False:

@@ -264,3 +264,17 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULER = "tasks_app.scheduler:TaskScheduler"
 # An unacknowledged message (its worker died) comes back after this; above the longest run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TORALE_RUN_LEASE_SECONDS + 60}
+
+# --- Outbound notifications (webhooks, Apprise) ------------------------------------------------
+# Loopback, private and link-local targets are refused unless the operator allows them (tests,
+# local development). Metadata, multicast and reserved addresses are refused always.
+TORALE_ALLOW_PRIVATE_WEBHOOKS = env_bool("TORALE_ALLOW_PRIVATE_WEBHOOKS", False)
+# CIDRs allowed even while private targets are refused (one internal receiver, say).
+TORALE_WEBHOOK_ALLOWED_NETWORKS = env_list("TORALE_WEBHOOK_ALLOWED_NETWORKS", [])
+TORALE_WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_float("TORALE_WEBHOOK_CONNECT_TIMEOUT_SECONDS", 5.0)
+TORALE_WEBHOOK_READ_TIMEOUT_SECONDS = env_float("TORALE_WEBHOOK_READ_TIMEOUT_SECONDS", 10.0)
+TORALE_WEBHOOK_TOTAL_TIMEOUT_SECONDS = env_float("TORALE_WEBHOOK_TOTAL_TIMEOUT_SECONDS", 30.0)
+TORALE_WEBHOOK_MAX_REDIRECTS = env_int("TORALE_WEBHOOK_MAX_REDIRECTS", 3, minimum=0)
+TORALE_WEBHOOK_MAX_RESPONSE_BYTES = env_int(
+    "TORALE_WEBHOOK_MAX_RESPONSE_BYTES", 65536, minimum=1024
+)
