@@ -99,3 +99,12 @@ def gemini(settings):
         reset_client()
         yield standin
     reset_client()
+
+
+NO_PROVIDER = {"detail": "No search provider configured: set GEMINI_API_KEY"}
+
+
+@pytest.fixture
+def no_search_provider(settings):
+    """No GEMINI_API_KEY: preview, suggest and runs have no provider."""
+    settings.GEMINI_API_KEY = ""

@@ -15,6 +15,25 @@ from torale.services import api_key_create
 
 _seq = itertools.count(1)
 
+# The fields of the reference's Task object.
+REFERENCE_TASK_FIELDS = frozenset(
+    {
+        "id",
+        "user_id",
+        "name",
+        "search_query",
+        "condition_description",
+        "schedule",
+        "notify_behavior",
+        "state",
+        "last_known_state",
+        "last_execution_id",
+        "last_execution",
+        "created_at",
+        "updated_at",
+    }
+)
+
 VALID_TASK = {
     "search_query": "When is the next iPhone being released?",
     "condition_description": "Apple has officially announced a specific release date",

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from executions_app.models import Execution
 from tasks_app.models import Task
-from tests.factories import VALID_TASK
+from tests.factories import REFERENCE_TASK_FIELDS, VALID_TASK
 from tests.strategies import json_values
 
 pytestmark = pytest.mark.django_db
@@ -42,21 +42,7 @@ def test_it_returns_exactly_the_reference_task_fields(api):
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) >= {
-        "id",
-        "user_id",
-        "name",
-        "search_query",
-        "condition_description",
-        "schedule",
-        "notify_behavior",
-        "state",
-        "last_known_state",
-        "last_execution_id",
-        "last_execution",
-        "created_at",
-        "updated_at",
-    }
+    assert set(body) >= REFERENCE_TASK_FIELDS
     assert body["name"] == "iPhone Release Monitor"
     assert body["search_query"] == VALID_TASK["search_query"]
     assert body["condition_description"] == VALID_TASK["condition_description"]

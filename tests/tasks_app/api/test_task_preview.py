@@ -2,20 +2,15 @@ import pytest
 
 from executions_app.models import Execution
 from tasks_app.models import Task
+from tests.conftest import NO_PROVIDER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_search_provider")]
 
 URL = "/api/v1/tasks/preview"
 VALID = {
     "search_query": "When is the next iPhone being released?",
     "condition_description": "Apple has officially announced a specific release date",
 }
-NO_PROVIDER = {"detail": "No search provider configured: set GEMINI_API_KEY"}
-
-
-@pytest.fixture(autouse=True)
-def no_provider(settings):
-    settings.GEMINI_API_KEY = ""
 
 
 @pytest.mark.parametrize("path", [URL, URL + "/"])

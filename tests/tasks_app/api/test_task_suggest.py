@@ -1,8 +1,9 @@
 import pytest
 
 from tasks_app.models import Task
+from tests.conftest import NO_PROVIDER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_search_provider")]
 
 URL = "/api/v1/tasks/suggest"
 PROMPT = {"prompt": "Notify me when the PS5 Pro is in stock at Best Buy"}
@@ -13,12 +14,6 @@ CURRENT_TASK = {
     "schedule": "0 * * * *",
     "notify_behavior": "once",
 }
-NO_PROVIDER = {"detail": "No search provider configured: set GEMINI_API_KEY"}
-
-
-@pytest.fixture(autouse=True)
-def no_provider(settings):
-    settings.GEMINI_API_KEY = ""
 
 
 @pytest.mark.parametrize("path", [URL, URL + "/"])
