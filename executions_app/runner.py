@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -28,7 +29,8 @@ from torale.timeutils import iso_utc
 
 logger = logging.getLogger(__name__)
 
-PAUSED_BEFORE_RUN = "Skipped: the task was paused before this scheduled run started"
+NOT_ACTIVE_BEFORE_RUN = "Skipped: the task was {state} before this scheduled run started"
+UNEXPECTED = "The check failed unexpectedly ({kind}); the operators' logs have the details"
 TIME_LIMIT_MESSAGE = "The search took longer than the time limit of {seconds} seconds"
 
 
@@ -163,7 +165,9 @@ def execution_run(*, execution_id) -> None:
     task = execution.task
     if execution.trigger == ExecutionTrigger.SCHEDULED and task.state != TaskState.ACTIVE:
         execution_finish(
-            execution=execution, status=ExecutionStatus.CANCELLED, message=PAUSED_BEFORE_RUN
+            execution=execution,
+            status=ExecutionStatus.CANCELLED,
+            message=NOT_ACTIVE_BEFORE_RUN.format(state=task.state),
         )
         return
     try:
@@ -180,7 +184,34 @@ def execution_run(*, execution_id) -> None:
         message = TIME_LIMIT_MESSAGE.format(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT)
         _after_failure(execution, message, transient=True)
         return
-    execution_record_success(execution=execution, evaluation=evaluation)
+    try:
+        execution_record_success(execution=execution, evaluation=_storable(evaluation))
+    except Exception as exc:  # never leave a claimed run hanging until its lease expires
+        logger.exception("recording run %s failed", execution.pk)
+        execution_finish(
+            execution=execution,
+            status=ExecutionStatus.FAILED,
+            message=UNEXPECTED.format(kind=type(exc).__name__),
+        )
+
+
+def _clean_text(value: str) -> str:
+    """Text PostgreSQL can store: no NUL characters, no lone surrogates."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable(evaluation: Evaluation) -> Evaluation:
+    """The model's output is untrusted text: clean what a text column would reject."""
+    sources = [
+        {key: _clean_text(str(val)) for key, val in source.items()}
+        for source in evaluation.grounding_sources
+    ]
+    return replace(
+        evaluation,
+        answer=_clean_text(evaluation.answer),
+        reasoning=_clean_text(evaluation.reasoning),
+        grounding_sources=sources,
+    )
 
 
 def _after_failure(execution: Execution, message: str, *, transient: bool) -> None:

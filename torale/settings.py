@@ -63,6 +63,8 @@ ROOT_URLCONF = "torale.urls"
 WSGI_APPLICATION = "torale.wsgi.application"
 # The API answers with and without a trailing slash itself; no redirects.
 APPEND_SLASH = False
+# The largest request body the API reads (a task is a few kilobytes).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TORALE_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 
 TEMPLATES = [
     {

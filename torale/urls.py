@@ -19,13 +19,13 @@ urlpatterns = [
     re_path(r"^auth/api-keys(?:/)?$", api_keys, name="api-keys"),
     re_path(r"^auth/api-keys/(?P<id>[^/]+)(?:/)?$", api_key, name="api-key"),
     re_path(r"^auth/me(?:/)?$", me, name="me"),
-    path(
-        "api/schema/",
+    re_path(
+        r"^api/schema(?:/)?$",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
         name="schema",
     ),
-    path(
-        "api/docs/",
+    re_path(
+        r"^api/docs(?:/)?$",
         SpectacularSwaggerView.as_view(
             url_name="schema", authentication_classes=[], permission_classes=[]
         ),

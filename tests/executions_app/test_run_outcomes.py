@@ -149,3 +149,17 @@ def test_permanent_errors_fail_at_once_saying_what_to_fix(owner, gemini, status,
     failed = Execution.objects.get(pk=run.pk)
     assert failed.status == ExecutionStatus.FAILED and failed.attempts == 1
     assert words in failed.error_message
+
+
+def test_model_text_postgresql_cannot_store_is_cleaned_not_fatal(owner, gemini):
+    gemini.script(
+        {},
+        {"json": {"condition_met": False, "reasoning": "r\u0000x", "answer": "a\u0000b"}},
+    )
+    run = scheduled_run(make_task(owner, condition_description=NOT_MET))
+
+    execution_run(execution_id=run.id)
+
+    stored = Execution.objects.get(pk=run.pk)
+    assert stored.status == ExecutionStatus.SUCCESS
+    assert (stored.answer, stored.reasoning) == ("ab", "rx")

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import BaseParser
 
 from torale.api.errors import RequestValidationError
+
+
+class BodyTooLarge(APIException):
+    status_code = 413
+    default_detail = "Request body too large"
 
 
 class JSONBodyParser(BaseParser):
     media_type = "*/*"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream is not None else b""
+        # Read one byte past the cap: a larger body is refused without being held in memory.
+        cap = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(cap + 1) if stream is not None else b""
+        if len(raw) > cap:
+            raise BodyTooLarge(f"Request body too large (at most {cap} bytes)")
         if not raw.strip():
             return {}
         try:

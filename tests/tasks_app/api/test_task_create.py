@@ -487,3 +487,14 @@ def test_no_value_of_any_field_makes_it_fail(api, field, value):
         for item in response.json()["detail"]:
             assert set(item) >= {"loc", "msg", "type"}
             assert item["loc"][0] == "body"
+
+
+def test_a_body_over_the_size_limit_is_refused_with_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    body = {**VALID_TASK, "pad": "x" * 5000}
+
+    response = api.post("/api/v1/tasks", body, format="json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large (at most 4096 bytes)"}
+    assert not Task.objects.exists()
