@@ -20,7 +20,6 @@ and p99 < 50 ms at 32 connections.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 import signal
@@ -32,6 +31,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from processes import Processes, interrupt
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
@@ -135,45 +136,6 @@ def recreate_database(args: argparse.Namespace, env: dict[str, str]) -> None:
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env)
 
 
-class Processes:
-    """Children started in their own process groups, so that a group can be stopped whole
-    and Ctrl-C in the terminal reaches only this script, which then stops them in order."""
-
-    def __init__(self):
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True, **kw)
-        self.procs.append((name, proc))
-        return proc
-
-    def stop_all(self) -> None:
-        for name, proc in reversed(self.procs):
-            if proc.poll() is not None:
-                continue  # finished by itself, and waited for
-            # gunicorn: SIGTERM on the master is a graceful stop of all its workers;
-            # bench_api.sh: its exit trap deletes the tasks it created (the server is still up).
-            _signal_group(proc, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                print(f"[bench] {name} did not stop in 15 s; killing it", file=sys.stderr)
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait(timeout=5)
-            # Whatever is left in its group (a wrk, a stray worker).
-            _signal_group(proc, signal.SIGKILL)
-        self.procs.clear()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
 def wait_until_serving(base: str, key: str, server: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(
@@ -265,7 +227,7 @@ def main() -> int:
     # ignored, as a shell does for background jobs).
     stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     for sig in stop_signals:
-        signal.signal(sig, _interrupt)
+        signal.signal(sig, interrupt)
     procs = Processes()
     try:
         print(f"[bench] recreating database {args.database} and migrating", file=sys.stderr)

@@ -54,6 +54,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from processes import Processes, interrupt
+
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
@@ -249,50 +251,6 @@ def load_main(args: argparse.Namespace) -> int:
 
 
 # --- Processes ------------------------------------------------------------------------------
-
-
-class Processes:
-    """Children in their own sessions, so that a group can be stopped whole and Ctrl-C in the
-    terminal reaches only this script, which then stops them in order."""
-
-    def __init__(self):
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True, **kw)
-        self.procs.append((name, proc))
-        return proc
-
-    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        for proc_name, proc in self.procs:
-            if proc_name == name:
-                _stop(proc_name, proc, sig, timeout)
-
-    def stop_all(self) -> None:
-        for name, proc in reversed(self.procs):
-            _stop(name, proc, signal.SIGTERM, 15)
-        self.procs.clear()
-
-
-def _stop(name: str, proc: subprocess.Popen, sig: int, timeout: float) -> None:
-    if proc.poll() is None:
-        _signal_group(proc, sig)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            print(f"[bench] {name} did not stop in {timeout:.0f} s; killing it", file=sys.stderr)
-            _signal_group(proc, signal.SIGKILL)
-            proc.wait(timeout=5)
-    _signal_group(proc, signal.SIGKILL)  # anything left in its group
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def run(name: str, cmd: list[str], env: dict[str, str], procs: Processes, timeout: float) -> None:
@@ -560,8 +518,8 @@ def main() -> int:
     env = bench_env(args, workdir)
     # SIGTERM gets the same orderly exit as Ctrl-C; SIGINT is set explicitly because a shell
     # starts background jobs with it ignored.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     procs = Processes()
     consumer: Consumer | None = None
     try:

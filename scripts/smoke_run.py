@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.support.processes import wait_until
+from tests.support.processes import Proc, start_beat, start_worker, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -88,39 +86,6 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-class Processes:
-    def __init__(self, env: dict[str, str], log_dir: Path):
-        self.env = env
-        self.log_dir = log_dir
-        self.running: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, args: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 (lives with the process)
-        proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.running.append((name, proc))
-
-    def stop(self) -> None:
-        for _, proc in self.running:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for _, proc in self.running:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-    def dead(self) -> list[str]:
-        return [name for name, proc in self.running if proc.poll() is not None]
-
-
 def http(method: str, path: str, key: str, body: dict | None = None) -> tuple[int, object]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
@@ -180,48 +145,17 @@ def main() -> int:
     manage(env, "migrate", "--noinput")
     key = manage(env, "createapikey", "smoke").strip().splitlines()[-1]
 
-    procs = Processes(env, log_dir)
+    procs: list[Proc] = []
     try:
         if not real_gemini:
-            procs.start(
-                "gemini",
-                [
-                    str(VENV_BIN / "python"),
-                    "-m",
-                    "tests.support.gemini_standin",
-                    "--port",
-                    str(STANDIN_PORT),
-                ],
-            )
-        procs.start(
-            "web",
-            [
-                str(VENV_BIN / "gunicorn"),
-                "torale.wsgi",
-                "--bind",
-                f"127.0.0.1:{WEB_PORT}",
-                "--workers",
-                "2",
-                "--no-control-socket",
-            ],
+            standin = [str(VENV_BIN / "python"), "-m", "tests.support.gemini_standin"]
+            procs.append(Proc("gemini", [*standin, "--port", str(STANDIN_PORT)], env, log_dir))
+        gunicorn = [str(VENV_BIN / "gunicorn"), "torale.wsgi", "--bind", f"127.0.0.1:{WEB_PORT}"]
+        procs.append(
+            Proc("web", [*gunicorn, "--workers", "2", "--no-control-socket"], env, log_dir)
         )
-        procs.start(
-            "worker",
-            [str(VENV_BIN / "celery"), "-A", "torale.celery", "worker", "-l", "INFO", "-c", "3"],
-        )
-        procs.start(
-            "beat",
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "torale.celery",
-                "beat",
-                "-l",
-                "INFO",
-                "--scheduler",
-                "tasks_app.scheduler:TaskScheduler",
-            ],
-        )
+        procs.append(start_worker("worker", env, log_dir, concurrency=3))
+        procs.append(start_beat("beat", env, log_dir))
         wait_until(
             lambda: _up() and http("GET", "/api/v1/tasks", key)[0] == 200,
             60,
@@ -246,8 +180,9 @@ def main() -> int:
 
         # Every 5 s: three list calls stay well inside the key's 100 requests a minute.
         runs = wait_until(lambda: finished_runs(2), 200, interval=5, message="two minutes of runs")
-        if procs.dead():
-            check(False, f"processes died: {procs.dead()}")
+        dead = [proc.name for proc in procs if not proc.alive()]
+        if dead:
+            check(False, f"processes died: {dead}")
 
         for label, task in created.items():
             name = TASKS[label]["name"]
@@ -300,7 +235,8 @@ def main() -> int:
     except Exception as exc:  # report, then stop everything
         check(False, f"smoke run aborted: {exc!r}")
     finally:
-        procs.stop()
+        for proc in procs:
+            proc.stop()
 
     if failures:
         say(f"logs in {log_dir}")

@@ -20,8 +20,8 @@ from torale.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
-    iso_utc,
 )
+from torale.timeutils import iso_utc
 
 INVALID_TIMEZONE = "Unknown time zone: use an IANA name such as UTC or America/New_York"
 

@@ -6,10 +6,6 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from torale.timeutils import iso_utc
-
-__all__ = ["iso_utc"]
-
 
 class _PydanticCodes:
     """Raise errors with pydantic's type names as their codes."""

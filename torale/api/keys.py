@@ -8,11 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from torale.api.fields import ObjectSerializer, StrictCharField, iso_utc
+from torale.api.fields import ObjectSerializer, StrictCharField
 from torale.api.schema import responses
 from torale.api.views import ToraleViewSet
 from torale.models import ApiKey
 from torale.services import api_key_create, api_key_revoke
+from torale.timeutils import iso_utc
 
 
 class ApiKeyInfoSerializer(serializers.Serializer):
