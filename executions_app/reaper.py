@@ -1,4 +1,5 @@
-"""The reaper: no run is ever left hanging because a worker died or a message was lost."""
+"""The reaper: no run or delivery is ever left hanging because a worker died or a message was
+lost."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from executions_app.models import Execution, ExecutionStatus
+from executions_app.outbox import deliveries_reap
 from executions_app.services import publish_runs
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ NEVER_PICKED_UP = "No worker picked up this run within {minutes} minutes"
 class ReapReport:
     republished: int
     failed: int
+    deliveries_republished: int = 0
+    deliveries_failed: int = 0
 
 
 def executions_reap() -> ReapReport:
@@ -77,4 +81,16 @@ def executions_reap() -> ReapReport:
         publish_runs(ids)
     if ids or failed:
         logger.info("reaper: republished %d runs, failed %d", len(ids), failed)
-    return ReapReport(republished=len(ids), failed=failed)
+    deliveries_republished, deliveries_failed = deliveries_reap(now)
+    if deliveries_republished or deliveries_failed:
+        logger.info(
+            "reaper: republished %d deliveries, failed %d",
+            deliveries_republished,
+            deliveries_failed,
+        )
+    return ReapReport(
+        republished=len(ids),
+        failed=failed,
+        deliveries_republished=deliveries_republished,
+        deliveries_failed=deliveries_failed,
+    )

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from executions_app.models import Execution, ExecutionStatus, ExecutionTrigger
+from executions_app.outbox import deliveries_create
 from tasks_app.models import NotifyBehavior, Task, TaskState
 from tasks_app.scheduling import task_schedule_sync
 from torale.errors import ProviderError
@@ -117,8 +118,9 @@ def execution_retry_later(*, execution: Execution, error: str) -> float | None:
 
 def execution_record_success(*, execution: Execution, evaluation: Evaluation) -> bool:
     """Store the result and apply the decision table to the task, in one transaction:
-    last_known_state, and for a met condition with notify_behavior=once on an active task,
-    active -> completed with its schedule switched off."""
+    last_known_state, for a met condition with notify_behavior=once on an active task,
+    active -> completed with its schedule switched off, and for every met condition one
+    delivery per channel the task notifies."""
     now = timezone.now()
     with transaction.atomic():
         task = Task.objects.select_for_update().filter(pk=execution.task_id).first()
@@ -152,6 +154,9 @@ def execution_record_success(*, execution: Execution, evaluation: Evaluation) ->
             task.transition_to(TaskState.COMPLETED)
             task_schedule_sync(task=task, now=now)
         task.save()
+        if evaluation.condition_met:
+            # The outbox rows commit with the result, or not at all.
+            deliveries_create(execution=execution, task=task, now=now)
     return True
 
 

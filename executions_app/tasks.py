@@ -1,9 +1,12 @@
-"""Celery tasks of runs: thin, taking ids only, over the run services."""
+"""Celery tasks of runs and notification deliveries: thin, taking ids only, over the
+services."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
+from executions_app.outbox import delivery_send
 from executions_app.reaper import executions_reap
 from executions_app.runner import execution_run
 from executions_app.services import executions_create_scheduled
@@ -29,3 +32,15 @@ def run_scheduled(task_id: str, scheduled_for: str | None = None) -> None:
 @shared_task(name="torale.executions.reap")
 def reap() -> None:
     executions_reap()
+
+
+@shared_task(
+    name="torale.notifications.deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Below the delivery lease: a live sender is stopped before anyone may take over.
+    soft_time_limit=settings.TORALE_DELIVERY_TIME_LIMIT_SECONDS - 2,
+    time_limit=settings.TORALE_DELIVERY_TIME_LIMIT_SECONDS,
+)
+def deliver(delivery_id: str) -> None:
+    delivery_send(delivery_id=delivery_id)

@@ -257,6 +257,28 @@ TORALE_RUN_PENDING_DEADLINE_SECONDS = env_int(
 )
 TORALE_REAPER_INTERVAL_SECONDS = env_int("TORALE_REAPER_INTERVAL_SECONDS", 60, minimum=1)
 
+# --- Notification deliveries (the outbox) -----------------------------------------------------
+# Attempts of one delivery (first try included) on network errors, 5xx and 429.
+TORALE_DELIVERY_MAX_ATTEMPTS = env_int("TORALE_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+# Backoff before retry n: base * 2**(n-1), +-25% jitter, capped; a longer Retry-After wins.
+TORALE_DELIVERY_RETRY_BASE_SECONDS = env_float("TORALE_DELIVERY_RETRY_BASE_SECONDS", 30.0)
+TORALE_DELIVERY_RETRY_MAX_SECONDS = env_float("TORALE_DELIVERY_RETRY_MAX_SECONDS", 3600.0)
+# Hard limit of one send; the lease (how long a claimed delivery belongs to its worker) is
+# longer, so a live worker is never overtaken by a second sender.
+TORALE_DELIVERY_TIME_LIMIT_SECONDS = env_int("TORALE_DELIVERY_TIME_LIMIT_SECONDS", 90, minimum=5)
+TORALE_DELIVERY_LEASE_SECONDS = env_int(
+    "TORALE_DELIVERY_LEASE_SECONDS",
+    TORALE_DELIVERY_TIME_LIMIT_SECONDS + 30,
+    minimum=TORALE_DELIVERY_TIME_LIMIT_SECONDS + 1,
+)
+# Notifications one user may receive in 24 hours, all channels together; beyond it, deliveries
+# are recorded as skipped, so a runaway task cannot spam anyone.
+TORALE_NOTIFICATIONS_PER_DAY = env_int("TORALE_NOTIFICATIONS_PER_DAY", 200, minimum=1)
+# Fernet key for secrets stored encrypted (webhook secrets, Apprise URLs). Unset: derived from
+# SECRET_KEY. Rotate by moving the old key to the fallbacks.
+TORALE_ENCRYPTION_KEY = env_str("TORALE_ENCRYPTION_KEY")
+TORALE_ENCRYPTION_KEY_FALLBACKS = env_list("TORALE_ENCRYPTION_KEY_FALLBACKS", [])
+
 CELERY_BEAT_SCHEDULE = {
     "torale-reap-executions": {
         "task": "torale.executions.reap",

@@ -70,17 +70,8 @@ class AppriseNotifier(Notifier[AppriseTarget]):
     def send(self, message: Notification, target: AppriseTarget) -> SendResult:
         policy = AddressPolicy.from_settings()
         limits = HttpLimits.from_settings()
-        # Synchronous, in this thread, with no Apprise-level deadline: a deadline would make
-        # Apprise abandon a slow send that may still deliver later, and then we'd send twice.
-        asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
-        service = apprise.Apprise.instantiate(target.url, asset=asset)
-        if service is None:
-            raise DeliveryError("Apprise does not understand this URL", permanent=True)
-        if not _speaks_http(service) and not policy.allow_private:
-            raise TargetRefused(
-                f"Refused Apprise service {service.service_name!r}: it does not use HTTP, "
-                "so its addresses cannot be checked"
-            )
+        asset = _asset()
+        service = load_service(target.url, policy=policy, asset=asset)
         # The URL may ask for longer (cto=, rto=); ours are the ceiling.
         service.socket_connect_timeout = min(
             float(service.socket_connect_timeout), limits.connect_timeout
@@ -105,6 +96,78 @@ class AppriseNotifier(Notifier[AppriseTarget]):
             "code, so this is treated as transient)",
             permanent=False,
         )
+
+
+# Plugins whose URL host is the receiver itself (generic JSON/XML/form posts): their host is
+# checked when the URL is saved, not only when sending.
+SELF_HOSTED_PROTOCOLS = {"json", "jsons", "xml", "xmls", "form", "forms"}
+
+
+def _asset() -> apprise.AppriseAsset:
+    # Synchronous, in this thread, with no Apprise-level deadline: a deadline would make
+    # Apprise abandon a slow send that may still deliver later, and then we'd send twice.
+    return apprise.AppriseAsset(async_mode=False, service_timeout=0)
+
+
+def load_service(url: str, *, policy: AddressPolicy, asset: Any = None) -> Any:
+    """The Apprise plugin for `url`; TargetRefused/DeliveryError when it cannot be a target."""
+    service = apprise.Apprise.instantiate(url, asset=asset or _asset())
+    if service is None:
+        raise DeliveryError("Apprise does not understand this URL", permanent=True)
+    if not _speaks_http(service) and not policy.allow_private:
+        raise TargetRefused(
+            f"Refused Apprise service {service.service_name!r}: it does not use HTTP, "
+            "so its addresses cannot be checked"
+        )
+    return service
+
+
+def check_url(url: str, *, policy: AddressPolicy | None = None) -> str:
+    """Validate an Apprise URL as it is saved; returns its display form, tokens masked.
+
+    Raises DeliveryError (TargetRefused for a forbidden address) with the reason.
+    """
+    policy = policy or AddressPolicy.from_settings()
+    service = load_service(url, policy=policy)
+    protocols = _protocols(service)
+    host = getattr(service, "host", None)
+    if host and protocols & SELF_HOSTED_PROTOCOLS:
+        try:
+            resolve_and_vet(
+                str(host),
+                int(getattr(service, "port", None) or 443),
+                policy=policy,
+                timeout=HttpLimits.from_settings().connect_timeout,
+            )
+        except TargetRefused:
+            raise
+        except DeliveryError:
+            pass  # unresolvable right now: checked again, for good, when sending
+    return display_url(service)
+
+
+def display_url(service: Any) -> str:
+    """The service's URL with passwords and tokens masked (Apprise's privacy mode)."""
+    try:
+        text = str(service.url(privacy=True))
+    except Exception:  # a plugin's url() is third-party code; the kind is enough to show
+        text = f"{_first(_protocols(service)) or 'apprise'}://***"
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _protocols(service: Any) -> set[str]:
+    found: set[str] = set()
+    for attr in ("protocol", "secure_protocol"):
+        value = getattr(service, attr, None)
+        if isinstance(value, str):
+            found.add(value.lower())
+        elif isinstance(value, (list, tuple, set)):
+            found.update(str(v).lower() for v in value)
+    return found
+
+
+def _first(values: set[str]) -> str | None:
+    return sorted(values)[0] if values else None
 
 
 def _speaks_http(service: Any) -> bool:

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.conf import settings
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from executions_app.models import Execution
@@ -71,6 +72,8 @@ def headline(message: Notification) -> str:
     # Collapsed whitespace: a task name with a newline must not break a mail header.
     name = " ".join(message.task_name.split()) or "Your task"
     text = f"Condition met: {name}"
+    if message.is_test:
+        text = f"Test notification: {name}"
     return text if len(text) <= HEADLINE_MAX_LENGTH else text[: HEADLINE_MAX_LENGTH - 1] + "…"
 
 
@@ -112,6 +115,8 @@ class Notification:
     completed_at: datetime | None
     task_url: str
     grounding_sources: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+    # A sample sent from the settings ("send a test"), not a real run's result.
+    is_test: bool = False
 
     @classmethod
     def from_execution(
@@ -134,6 +139,28 @@ class Notification:
             task_url=task_page_url(task.id),
             grounding_sources=_sources(execution.grounding_sources),
         )
+
+
+def sample_notification() -> Notification:
+    """The notice sent by "send a test": shaped like a real one, plainly marked as a test."""
+    now = timezone.now()
+    return Notification(
+        delivery_id=uuid4(),
+        created_at=now,
+        task_id=UUID(int=0),
+        task_name="Torale test notification",
+        search_query="Is this channel set up correctly?",
+        condition_description="The test notification arrives",
+        execution_id=UUID(int=0),
+        condition_met=True,
+        answer="This is a test notification from Torale. Your channel works.",
+        reasoning="You asked Torale to send a test to this channel.",
+        completed_at=now,
+        task_url=str(getattr(settings, "TORALE_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
+        + "/",
+        grounding_sources=(),
+        is_test=True,
+    )
 
 
 TargetT = TypeVar("TargetT")

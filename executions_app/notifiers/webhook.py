@@ -11,6 +11,7 @@ from executions_app.notifiers.base import Notification, Notifier, SendResult
 from torale.timeutils import iso_utc
 
 EVENT_TYPE = "task.condition_met"
+TEST_EVENT_TYPE = "webhook.test"
 USER_AGENT = "Torale-Webhooks/1.0"
 
 
@@ -28,7 +29,7 @@ def event_payload(message: Notification) -> dict[str, Any]:
     """The event, shaped as in companion-apis.md (Notifications)."""
     return {
         "id": str(message.delivery_id),
-        "type": EVENT_TYPE,
+        "type": TEST_EVENT_TYPE if message.is_test else EVENT_TYPE,
         "created_at": iso_utc(message.created_at),
         "data": {
             "task": {

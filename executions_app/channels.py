@@ -1,0 +1,337 @@
+"""Notification channels: which exist, which a task uses, how their targets are checked, and
+the test send. Every caller (API, pages, admin) goes through these functions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from executions_app.models import Channel, ChannelKind, ChannelRole, TaskChannel
+from executions_app.notifiers import apprise as apprise_notifier
+from executions_app.notifiers import safe_http, signing
+from executions_app.notifiers.addresses import AddressPolicy
+from executions_app.notifiers.base import DeliveryError, TargetRefused, sample_notification
+from executions_app.notifiers.email import EmailTarget
+from executions_app.notifiers.registry import get_notifier
+from executions_app.notifiers.webhook import WebhookTarget
+from torale.errors import DomainError, NotFound
+
+CHANNEL_NOT_FOUND = "Channel not found"
+ACCOUNT_EMAIL_NAME = "Account email"
+ACCOUNT_WEBHOOK_NAME = "Account webhook"
+NO_ACCOUNT_ADDRESS = "Your account has no email address; add one in your settings"
+URL_MAX_LENGTH = 2000
+
+
+class InvalidTarget(ValueError):
+    """A target (address or URL) that cannot be saved; the message says why, for the user."""
+
+
+class ChannelInUse(DomainError):
+    status_code = 400
+
+
+# --- Targets -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedTarget:
+    target: str  # what is stored (encrypted)
+    display: str  # what users see
+
+
+def check_email(address: str) -> CheckedTarget:
+    address = address.strip()
+    try:
+        validate_email(address)
+    except DjangoValidationError:
+        raise InvalidTarget("Enter a valid email address") from None
+    return CheckedTarget(address, address)
+
+
+def check_webhook_url(url: str) -> CheckedTarget:
+    """A webhook URL users may save: https (http only where private targets are allowed, i.e.
+    local development), and not an address the policy refuses."""
+    url = url.strip()
+    if len(url) > URL_MAX_LENGTH:
+        raise InvalidTarget(f"A URL has at most {URL_MAX_LENGTH} characters")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise InvalidTarget("Enter a valid URL") from None
+    policy = AddressPolicy.from_settings()
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise InvalidTarget("Enter a valid http(s) URL")
+    if parsed.scheme == "http" and not policy.allow_private:
+        raise InvalidTarget("Webhook URLs must use https")
+    try:
+        safe_http.check_url(url, policy=policy)
+    except TargetRefused as exc:
+        raise InvalidTarget(exc.message) from None
+    except DeliveryError:
+        pass  # the name does not resolve right now; every send checks again
+    return CheckedTarget(url, webhook_display(parsed))
+
+
+def webhook_display(url: httpx.URL) -> str:
+    """The URL without credentials or query string (where tokens usually live)."""
+    port = f":{url.port}" if url.port else ""
+    text = f"{url.scheme}://{url.host}{port}{url.path}"
+    if url.query:
+        text += "?…"
+    return text[:300]
+
+
+def check_apprise_url(url: str) -> CheckedTarget:
+    url = url.strip()
+    if len(url) > URL_MAX_LENGTH:
+        raise InvalidTarget(f"A URL has at most {URL_MAX_LENGTH} characters")
+    try:
+        display = apprise_notifier.check_url(url)
+    except DeliveryError as exc:
+        raise InvalidTarget(exc.message) from None
+    return CheckedTarget(url, display)
+
+
+CHECKS = {
+    ChannelKind.EMAIL: check_email,
+    ChannelKind.WEBHOOK: check_webhook_url,
+    ChannelKind.APPRISE: check_apprise_url,
+}
+
+
+def check_target(kind: str, target: str) -> CheckedTarget:
+    return CHECKS[ChannelKind(kind)](target)
+
+
+def channel_target(channel: Channel) -> Any:
+    """What the channel's notifier sends to. Raises DeliveryError (permanent) when the channel
+    cannot be used as it stands."""
+    if channel.kind == ChannelKind.EMAIL:
+        address = (
+            channel.owner.email if channel.role == ChannelRole.ACCOUNT_EMAIL else channel.target
+        )
+        if not address:
+            raise DeliveryError(NO_ACCOUNT_ADDRESS, permanent=True)
+        return EmailTarget(address)
+    if channel.kind == ChannelKind.WEBHOOK:
+        if not channel.target:
+            raise DeliveryError("The webhook has no URL", permanent=True)
+        return WebhookTarget(channel.target, channel.secret)
+    from executions_app.notifiers.apprise import AppriseTarget
+
+    return AppriseTarget(channel.target)
+
+
+# --- Reads ---------------------------------------------------------------------------------------
+
+
+def channel_account_email(*, user) -> Channel:
+    """The user's account-email channel, created on first use (a default channel)."""
+    channel = Channel.objects.filter(owner=user, role=ChannelRole.ACCOUNT_EMAIL).first()
+    if channel is not None:
+        return channel
+    try:
+        with transaction.atomic():
+            return Channel.objects.create(
+                owner=user,
+                kind=ChannelKind.EMAIL,
+                role=ChannelRole.ACCOUNT_EMAIL,
+                name=ACCOUNT_EMAIL_NAME,
+                is_default=True,
+            )
+    except IntegrityError:  # created concurrently
+        return Channel.objects.get(owner=user, role=ChannelRole.ACCOUNT_EMAIL)
+
+
+def channel_list_for_user(*, user) -> list[Channel]:
+    channel_account_email(user=user)
+    return list(Channel.objects.filter(owner=user).select_related("owner"))
+
+
+def channel_get_for_user(*, channel_id, user) -> Channel:
+    """The user's channel; someone else's id reads as not found (ids are not guessable)."""
+    try:
+        pk = uuid.UUID(str(channel_id))
+    except ValueError:
+        raise NotFound(CHANNEL_NOT_FOUND) from None
+    channel = Channel.objects.select_related("owner").filter(pk=pk, owner=user).first()
+    if channel is None:
+        raise NotFound(CHANNEL_NOT_FOUND)
+    return channel
+
+
+def channels_for_task(task) -> list[Channel]:
+    """The enabled channels a task notifies: its own choice, else its owner's defaults."""
+    chosen = Channel.objects.filter(task_choices__task=task)
+    if chosen.exists():
+        channels = chosen
+    else:
+        channel_account_email(user=task.owner)
+        channels = Channel.objects.filter(owner_id=task.owner_id, is_default=True)
+    return list(channels.filter(enabled=True).select_related("owner").order_by("created_at", "id"))
+
+
+def task_channels_get(*, task) -> tuple[bool, list[Channel]]:
+    """(whether the task chose its own channels, the channels it would use, enabled or not)."""
+    chosen = list(
+        Channel.objects.filter(task_choices__task=task)
+        .select_related("owner")
+        .order_by("created_at", "id")
+    )
+    if chosen:
+        return True, chosen
+    channel_account_email(user=task.owner)
+    defaults = Channel.objects.filter(owner_id=task.owner_id, is_default=True)
+    return False, list(defaults.select_related("owner").order_by("created_at", "id"))
+
+
+# --- Writes --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_channels_set(*, task, user, channel_ids: Iterable) -> None:
+    """Choose the task's channels; an empty list returns it to the owner's defaults."""
+    ids = list(dict.fromkeys(channel_ids))
+    channels = [channel_get_for_user(channel_id=pk, user=user) for pk in ids]
+    TaskChannel.objects.filter(task=task).delete()
+    TaskChannel.objects.bulk_create([TaskChannel(task=task, channel=c) for c in channels])
+
+
+@transaction.atomic
+def channel_create(
+    *,
+    user,
+    kind: str,
+    target: str,
+    name: str = "",
+    enabled: bool = True,
+    is_default: bool = False,
+) -> tuple[Channel, str | None]:
+    """A new channel; for a webhook also its signing secret, which is returned only here."""
+    checked = check_target(kind, target)
+    secret = signing.generate_secret() if kind == ChannelKind.WEBHOOK else None
+    channel = Channel.objects.create(
+        owner=user,
+        kind=kind,
+        name=name.strip() or checked.display[:100],
+        target=checked.target,
+        target_display=checked.display,
+        secret=secret or "",
+        enabled=enabled,
+        is_default=is_default,
+    )
+    return channel, secret
+
+
+@transaction.atomic
+def channel_update(*, channel_id, user, changes: dict[str, Any]) -> Channel:
+    """Change name, enabled, is_default, or the target (not for the account email)."""
+    channel = channel_get_for_user(channel_id=channel_id, user=user)
+    if "target" in changes:
+        if channel.role == ChannelRole.ACCOUNT_EMAIL:
+            raise InvalidTarget("The account email follows your account's address")
+        checked = check_target(channel.kind, changes["target"])
+        channel.target, channel.target_display = checked.target, checked.display
+    for field in ("name", "enabled", "is_default"):
+        if field in changes:
+            setattr(channel, field, changes[field])
+    channel.updated_at = timezone.now()
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def channel_rotate_secret(*, channel_id, user) -> tuple[Channel, str]:
+    channel = channel_get_for_user(channel_id=channel_id, user=user)
+    if channel.kind != ChannelKind.WEBHOOK:
+        raise ChannelInUse("Only webhooks have a signing secret")
+    secret = signing.generate_secret()
+    channel.secret = secret
+    channel.updated_at = timezone.now()
+    channel.save(update_fields=["secret", "updated_at"])
+    return channel, secret
+
+
+def channel_delete(*, channel_id, user) -> None:
+    channel = channel_get_for_user(channel_id=channel_id, user=user)
+    if channel.role == ChannelRole.ACCOUNT_EMAIL:
+        raise ChannelInUse("The account email cannot be removed; disable it instead")
+    channel.delete()  # its deliveries stay, with their recipient and outcome
+
+
+def webhook_config_get(*, user) -> Channel | None:
+    return Channel.objects.filter(owner=user, role=ChannelRole.ACCOUNT_WEBHOOK).first()
+
+
+@transaction.atomic
+def webhook_config_put(
+    *, user, url: str, enabled: bool = True, rotate_secret: bool = False
+) -> tuple[Channel, str | None]:
+    """Set the account webhook, which every task without its own channels notifies while it
+    is enabled. The signing secret is made on first set-up (or on request) and returned then
+    only."""
+    checked = check_target(ChannelKind.WEBHOOK, url)
+    channel = (
+        Channel.objects.select_for_update()
+        .filter(owner=user, role=ChannelRole.ACCOUNT_WEBHOOK)
+        .first()
+    )
+    secret = None
+    if channel is None:
+        secret = signing.generate_secret()
+        channel = Channel(
+            owner=user,
+            kind=ChannelKind.WEBHOOK,
+            role=ChannelRole.ACCOUNT_WEBHOOK,
+            name=ACCOUNT_WEBHOOK_NAME,
+            secret=secret,
+        )
+    elif rotate_secret:
+        secret = signing.generate_secret()
+        channel.secret = secret
+    channel.target, channel.target_display = checked.target, checked.display
+    channel.enabled = enabled
+    channel.is_default = True
+    channel.updated_at = timezone.now()
+    channel.save()
+    return channel, secret
+
+
+# --- Test sends ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a pytest test class
+
+    success: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    response: str = ""
+
+
+def channel_send_test(*, channel: Channel) -> TestResult:
+    """Send a sample notice now and report what the receiver answered (nothing is recorded)."""
+    started = time.monotonic()
+    try:
+        target = channel_target(channel)
+        result = get_notifier(channel.kind).send(sample_notification(), target)
+    except DeliveryError as exc:
+        return TestResult(False, exc.status_code, exc.message, _ms_since(started))
+    return TestResult(True, result.status_code, None, _ms_since(started), result.detail)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
