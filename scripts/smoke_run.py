@@ -3,8 +3,10 @@
 Starts a Gemini stand-in (unless GEMINI_API_KEY is set), then web (gunicorn), a Celery
 worker and beat on PostgreSQL + Redis; creates the reference's example tasks over HTTP with
 a `* * * * *` schedule, lets the scheduler run them for two minutes, and checks what a user
-would look at: each run's answer, reasoning and sources, `once` completing the task, and
-each task's `last_execution`. Prints every check and exits non-zero if one fails.
+would look at: each run's answer, reasoning and sources, `once` completing the task, each
+task's `last_execution`, and the notifications of met conditions: an email received by a local
+SMTP server and a signed webhook verified with the Standard Webhooks library, once per run and
+channel. Prints every check and exits non-zero if one fails.
 
 Settings: SMOKE_DATABASE_URL (recreated!), SMOKE_REDIS_URL (flushed!), SMOKE_WEB_PORT,
 SMOKE_STANDIN_PORT.
@@ -23,7 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from standardwebhooks.webhooks import Webhook
+
 from tests.support.processes import Proc, start_beat, start_worker, wait_until
+from tests.support.receivers import HttpReceiver, SmtpReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -143,9 +148,22 @@ def main() -> int:
     recreate_database()
     flush_redis()
     manage(env, "migrate", "--noinput")
-    key = manage(env, "createapikey", "smoke").strip().splitlines()[-1]
+    key = (
+        manage(env, "createapikey", "smoke", "--email", "smoke@example.com")
+        .strip()
+        .splitlines()[-1]
+    )
 
     procs: list[Proc] = []
+    smtp = SmtpReceiver().__enter__()
+    hooks = HttpReceiver("127.0.0.1").__enter__()
+    env |= {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp.host,
+        "EMAIL_PORT": str(smtp.port),
+        # The webhook receiver is on this machine: allow loopback targets for this run only.
+        "TORALE_ALLOW_PRIVATE_WEBHOOKS": "true",
+    }
     try:
         if not real_gemini:
             standin = [str(VENV_BIN / "python"), "-m", "tests.support.gemini_standin"]
@@ -162,6 +180,15 @@ def main() -> int:
             message="the web server",
         )
 
+        status, hook = http("PUT", "/api/v1/webhooks/config", key, {"url": hooks.url("/hook")})
+        check(
+            status == 200 and str(hook.get("secret", "")).startswith("whsec_"),
+            f"webhook configured, signing secret shown once: {status}",
+        )
+        check(
+            http("GET", "/api/v1/webhooks/config", key)[1].get("secret") is None,
+            "webhook config no longer shows the secret",
+        )
         created = {}
         for label, fields in TASKS.items():
             status, task = http("POST", "/api/v1/tasks", key, {**fields, "schedule": "* * * * *"})
@@ -232,16 +259,72 @@ def main() -> int:
         check(
             ps5["state"] == "active" and london["state"] == "active", "PS5 and London stay active"
         )
+        # No new runs from here on, so the notifications can be counted against the runs.
+        next(p for p in procs if p.name == "beat").stop()
+
+        def settled_runs():
+            fresh = {label: scheduled_runs(key, t["id"]) for label, t in created.items()}
+            busy = any(
+                r["status"] in ("pending", "running", "retrying") for v in fresh.values() for r in v
+            )
+            return None if busy else fresh
+
+        runs = wait_until(settled_runs, 120, interval=3, message="runs in flight to finish")
+        check_notifications(key, created, runs, smtp, hooks, hook.get("secret", ""))
     except Exception as exc:  # report, then stop everything
         check(False, f"smoke run aborted: {exc!r}")
     finally:
         for proc in procs:
             proc.stop()
+        smtp.__exit__(None, None, None)
+        hooks.__exit__(None, None, None)
 
     if failures:
         say(f"logs in {log_dir}")
     print(f"smoke: {len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+def check_notifications(key, created, runs, smtp, hooks, secret: str) -> None:
+    """Every met run was notified once by email and once by signed webhook; no other run."""
+    met_runs = [r for label in created for r in runs[label] if r["condition_met"]]
+
+    def all_sent():
+        status, page = http("GET", "/api/v1/notifications/sends?limit=200", key)
+        sends = page["sends"] if status == 200 else []
+        done = len(sends) >= 2 * len(met_runs) and all(
+            s["status"] in ("sent", "failed", "skipped") for s in sends
+        )
+        return sends if done else None
+
+    sends = wait_until(all_sent, 60, interval=2, message="notifications sent")
+    check(
+        all(s["status"] == "sent" and s["attempts"] == 1 for s in sends),
+        f"{len(sends)} deliveries for {len(met_runs)} met runs, all sent on the first attempt",
+    )
+    check(len(smtp.messages) == len(met_runs), f"SMTP server received {len(smtp.messages)} emails")
+    verifier = Webhook(secret)
+    ids = set()
+    for received in hooks.requests:
+        event = verifier.verify(received.body, received.headers)
+        ids.add(received.headers["webhook-id"])
+        check(
+            event["type"] == "task.condition_met" and event["id"] == received.headers["webhook-id"],
+            f"webhook for {event['data']['task']['name']} verified (Standard Webhooks)",
+        )
+    check(
+        len(ids) == len(hooks.requests) == len(met_runs),
+        f"{len(hooks.requests)} webhooks for {len(met_runs)} met runs, none repeated",
+    )
+    status, page = http("GET", "/api/v1/notifications?limit=100", key)
+    check(
+        status == 200 and page["total"] == len(met_runs),
+        f"GET /notifications lists the {len(met_runs)} met runs",
+    )
+    status, run = http(
+        "GET", f"/api/v1/tasks/{met_runs[0]['task_id']}/executions/{met_runs[0]['id']}", key
+    )
+    check(run.get("notified") is True, "a notified run reads notified: true")
 
 
 def _up() -> bool:
