@@ -23,7 +23,7 @@ from executions_app.notifiers.addresses import AddressPolicy
 from executions_app.notifiers.base import DeliveryError, TargetRefused, sample_notification
 from executions_app.notifiers.email import EmailTarget
 from executions_app.notifiers.registry import get_notifier
-from executions_app.notifiers.webhook import WebhookTarget
+from executions_app.notifiers.webhook import WebhookTarget, display_url
 from torale.errors import DomainError, NotFound
 
 CHANNEL_NOT_FOUND = "Channel not found"
@@ -80,16 +80,7 @@ def check_webhook_url(url: str) -> CheckedTarget:
         raise InvalidTarget(exc.message) from None
     except DeliveryError:
         pass  # the name does not resolve right now; every send checks again
-    return CheckedTarget(url, webhook_display(parsed))
-
-
-def webhook_display(url: httpx.URL) -> str:
-    """The URL without credentials or query string (where tokens usually live)."""
-    port = f":{url.port}" if url.port else ""
-    text = f"{url.scheme}://{url.host}{port}{url.path}"
-    if url.query:
-        text += "?…"
-    return text[:300]
+    return CheckedTarget(url, display_url(parsed))
 
 
 def check_apprise_url(url: str) -> CheckedTarget:

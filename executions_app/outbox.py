@@ -205,15 +205,17 @@ def _attempt(delivery: Delivery):
 def _record_sent(delivery: Delivery, result: SendResult, duration_ms: int) -> None:
     now = timezone.now()
     with transaction.atomic():
-        _attempt(delivery).update(
-            outcome=AttemptOutcome.SENT, status_code=result.status_code, duration_ms=duration_ms
-        )
+        # The delivery row before the attempt row, the order the claim takes them in: a worker
+        # taking over then waits for this one instead of deadlocking with it.
         updated = _mine(delivery).update(
             status=DeliveryStatus.SENT,
             error_message=None,
             sent_at=now,
             lease_expires_at=None,
             updated_at=now,
+        )
+        _attempt(delivery).update(
+            outcome=AttemptOutcome.SENT, status_code=result.status_code, duration_ms=duration_ms
         )
         if updated:
             Execution.objects.filter(pk=delivery.execution_id, notified=False).update(notified=True)
@@ -238,12 +240,6 @@ def _record_failure(delivery: Delivery, error: DeliveryError, duration_ms: int) 
     if not error.permanent and not retry:
         message = GAVE_UP.format(error=message, attempts=delivery.attempts)
     with transaction.atomic():
-        _attempt(delivery).update(
-            outcome=AttemptOutcome.RETRY if retry else AttemptOutcome.FAILED,
-            status_code=error.status_code,
-            error=error.message,
-            duration_ms=duration_ms,
-        )
         changes = {"error_message": message, "lease_expires_at": None, "updated_at": now}
         if retry:
             changes |= {
@@ -252,7 +248,14 @@ def _record_failure(delivery: Delivery, error: DeliveryError, duration_ms: int) 
             }
         else:
             changes |= {"status": DeliveryStatus.FAILED}
+        # The delivery row first, as in _record_sent (lock order shared with the claim).
         updated = _mine(delivery).update(**changes)
+        _attempt(delivery).update(
+            outcome=AttemptOutcome.RETRY if retry else AttemptOutcome.FAILED,
+            status_code=error.status_code,
+            error=error.message,
+            duration_ms=duration_ms,
+        )
     if not updated:
         return
     logger.info(

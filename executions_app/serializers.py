@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from executions_app.models import Execution, ExecutionStatus, ExecutionTrigger
@@ -63,6 +64,7 @@ class ExecutionOutputSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(many=False)  # an object, though its view is a `list`
 class ExecutionListOutputSerializer(serializers.Serializer):
     executions = ExecutionOutputSerializer(many=True)
     total = serializers.IntegerField()

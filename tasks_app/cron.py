@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import croniter
 
 INVALID_CRON = "Invalid cron expression"
+INVALID_TIMEZONE = "Unknown time zone: use an IANA name such as UTC or America/New_York"
 CRON_FIELDS = 5
 # Longest field we accept; the django-celery-beat mirror stores each field in 64 characters.
 CRON_FIELD_MAX_LENGTH = 64
@@ -57,6 +58,12 @@ def _zone_names() -> frozenset[str]:
 def is_valid_timezone(name: str) -> bool:
     """True for an IANA zone name ("UTC", "America/New_York", ...)."""
     return isinstance(name, str) and name in _zone_names()
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    """Every zone is_valid_timezone accepts, sorted (for the pages' zone pickers)."""
+    return tuple(sorted(_zone_names()))
 
 
 def next_fire_time(expression: str, zone: str, after: datetime) -> datetime:

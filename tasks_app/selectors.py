@@ -6,7 +6,7 @@ import uuid
 from functools import cache
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from executions_app.models import Execution
 from tasks_app.models import Task, TaskState
@@ -84,8 +84,11 @@ _LAST_EXECUTION_BULK = [
 ]
 
 
-def task_list_for_user(*, user, active: bool | None = None) -> QuerySet[Task]:
-    """The user's tasks, newest first; `active` filters on state == active."""
+def task_list_for_user(
+    *, user, active: bool | None = None, state: str | None = None
+) -> QuerySet[Task]:
+    """The user's tasks, newest first; `active` filters on state == active, `state` on one
+    state (the dashboard's filter)."""
     tasks = (
         Task.objects.filter(owner=user)
         .select_related("last_execution")
@@ -95,4 +98,15 @@ def task_list_for_user(*, user, active: bool | None = None) -> QuerySet[Task]:
         tasks = tasks.filter(state=TaskState.ACTIVE)
     elif active is False:
         tasks = tasks.exclude(state=TaskState.ACTIVE)
+    if state is not None:
+        tasks = tasks.filter(state=state)
     return tasks.order_by("-created_at", "-id")
+
+
+def task_state_counts(*, user) -> dict[str, int]:
+    """How many tasks the user has in each state (every state present, zeros included)."""
+    counts = dict.fromkeys(TaskState.values, 0)
+    rows = Task.objects.filter(owner=user).values_list("state").annotate(n=Count("id"))
+    for state, n in rows.order_by():
+        counts[state] = n
+    return counts

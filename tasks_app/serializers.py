@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from tasks_app.cron import INVALID_CRON, InvalidCron, is_valid_timezone, normalize_cron
+from tasks_app.cron import (
+    INVALID_CRON,
+    INVALID_TIMEZONE,
+    InvalidCron,
+    is_valid_timezone,
+    normalize_cron,
+)
 from tasks_app.models import (
     NAME_MAX_LENGTH,
     SCHEDULE_MAX_LENGTH,
@@ -22,8 +29,6 @@ from torale.api.fields import (
     StrictChoiceField,
 )
 from torale.timeutils import iso_utc
-
-INVALID_TIMEZONE = "Unknown time zone: use an IANA name such as UTC or America/New_York"
 
 
 def _text_field(**kwargs) -> StrictCharField:
@@ -146,6 +151,7 @@ class TaskOutputSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(many=False)  # an object, though its view is a `list`
 class TaskListOutputSerializer(serializers.Serializer):
     tasks = TaskOutputSerializer(many=True)
     total = serializers.IntegerField()

@@ -72,6 +72,13 @@ def anon_api() -> APIClient:
 
 
 @pytest.fixture
+def owner_client(client, owner):
+    """A browser session (Django test client) logged in as `owner`, for the pages."""
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
 def task(owner):
     """An active task of `owner`."""
     return make_task(owner, name="Owner's task")

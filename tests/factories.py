@@ -7,7 +7,15 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from executions_app.models import Execution, ExecutionStatus, ExecutionTrigger
+from executions_app.models import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    DeliveryStatus,
+    Execution,
+    ExecutionStatus,
+    ExecutionTrigger,
+)
 from tasks_app.models import Task
 from tasks_app.services import task_create, task_update
 from torale.models import User
@@ -93,3 +101,32 @@ def make_execution(
     task.last_execution = execution
     task.save(update_fields=["last_execution"])
     return execution
+
+
+def make_delivery(
+    execution: Execution,
+    *,
+    channel: Channel | None = None,
+    status: str = DeliveryStatus.SENT,
+    recipient: str = "owner@example.com",
+    **fields,
+) -> Delivery:
+    """A send of `execution` in `status`, to `channel` when given (its kind and recipient).
+
+    (Deliveries are normally made by outbox.deliveries_create and finished by a worker; list
+    and detail tests need them in any state, at chosen times, without one.)
+    """
+    task = execution.task
+    if channel is not None:
+        fields.setdefault("kind", channel.kind)
+        recipient = channel.recipient
+    fields.setdefault("kind", ChannelKind.EMAIL)
+    return Delivery.objects.create(
+        execution=execution,
+        channel=channel,
+        owner_id=task.owner_id,
+        task=task,
+        recipient=recipient,
+        status=status,
+        **fields,
+    )

@@ -31,6 +31,12 @@ class InvalidStateTransition(DomainError):
         super().__init__(f"Invalid state transition: {current} -> {requested}")
 
 
+class InvalidTimezone(DomainError):
+    """A time zone name that is not an IANA zone."""
+
+    status_code = 422
+
+
 class ProviderError(DomainError):
     """The search provider could not answer. `transient` errors (rate limits, overload,
     timeouts, network) are worth retrying; the others need someone to fix something."""

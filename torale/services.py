@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
-from torale.errors import NotFound
+from tasks_app.cron import INVALID_TIMEZONE, is_valid_timezone
+from torale.errors import InvalidTimezone, NotFound
 from torale.models import (
     API_KEY_DISPLAY_CHARS,
     API_KEY_PREFIX,
@@ -139,3 +140,13 @@ def user_get_or_create(*, username: str, email: str = "") -> tuple[User, bool]:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user, created
+
+
+def user_timezone_set(*, user: User, timezone: str) -> User:
+    """Store the user's time zone preference (the default zone of new tasks).
+    Raises InvalidTimezone for a name that is not an IANA zone."""
+    if not is_valid_timezone(timezone):
+        raise InvalidTimezone(INVALID_TIMEZONE)
+    user.timezone = timezone
+    user.save(update_fields=["timezone"])
+    return user

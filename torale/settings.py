@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "torale.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -104,6 +105,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The pages (templates/): sign-in and where it leads.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -162,6 +168,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "tasks_app.models.TaskState",
         "NotifyBehaviorEnum": "tasks_app.models.NotifyBehavior",
         "ExecutionStatusEnum": "executions_app.models.ExecutionStatus",
+        "ChannelKindEnum": "executions_app.models.ChannelKind",
+        "DeliveryStatusEnum": "executions_app.models.DeliveryStatus",
     },
 }
 

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from torale import views
 from torale.api.keys import ApiKeyViewSet, MeViewSet
 
 handler404 = "torale.api.errors.not_found"
@@ -10,6 +12,59 @@ handler500 = "torale.api.errors.server_error"
 api_keys = ApiKeyViewSet.as_view({"get": "list", "post": "create"})
 api_key = ApiKeyViewSet.as_view({"delete": "destroy"})
 me = MeViewSet.as_view({"get": "retrieve"})
+
+
+def page(route: str, view, name: str):
+    """A page path that answers with and without a trailing slash (APPEND_SLASH is off)."""
+    return re_path(rf"^{route}/?$", view, name=name)
+
+
+account_urls = [
+    page("signup", views.signup, "signup"),
+    page("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), "login"),
+    page("logout", auth_views.LogoutView.as_view(), "logout"),
+    page("password-reset", auth_views.PasswordResetView.as_view(), "password_reset"),
+    page("password-reset/sent", auth_views.PasswordResetDoneView.as_view(), "password_reset_done"),
+    page(
+        r"reset/(?P<uidb64>[0-9A-Za-z_\-]+)/(?P<token>[0-9A-Za-z-]+)",
+        auth_views.PasswordResetConfirmView.as_view(),
+        "password_reset_confirm",
+    ),
+    page("reset/done", auth_views.PasswordResetCompleteView.as_view(), "password_reset_complete"),
+]
+
+ID = r"(?P<{}>[0-9a-fA-F-]{{32,36}})"
+settings_urls = [
+    page("timezone", views.settings_timezone, "settings-timezone"),
+    page("api-keys", views.settings_api_key_create, "settings-api-key-create"),
+    page(
+        f"api-keys/{ID.format('key_id')}/revoke",
+        views.settings_api_key_revoke,
+        "settings-api-key-revoke",
+    ),
+    page("webhook", views.settings_webhook, "settings-webhook"),
+    page("channels", views.settings_channel_add, "settings-channel-add"),
+    page(
+        f"channels/{ID.format('channel_id')}/toggle",
+        views.settings_channel_toggle,
+        "settings-channel-toggle",
+    ),
+    page(
+        f"channels/{ID.format('channel_id')}/rotate-secret",
+        views.settings_channel_rotate,
+        "settings-channel-rotate",
+    ),
+    page(
+        f"channels/{ID.format('channel_id')}/delete",
+        views.settings_channel_delete,
+        "settings-channel-delete",
+    ),
+    page(
+        f"channels/{ID.format('channel_id')}/test",
+        views.settings_channel_test,
+        "settings-channel-test",
+    ),
+]
 
 # "(?:/)?": optional trailing slash, left out of the OpenAPI paths (see tasks_app.urls).
 urlpatterns = [
@@ -31,4 +86,9 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # Pages: accounts (Django's auth views with our templates), settings, then the task pages.
+    path("accounts/", include(account_urls)),
+    page("settings", views.settings_page, "settings"),
+    path("settings/", include(settings_urls)),
+    path("", include("tasks_app.page_urls")),
 ]

@@ -27,9 +27,11 @@ implementation with per-operation timeouts.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import time
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -49,6 +51,20 @@ from executions_app.notifiers.transport import (
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 ALLOWED_SCHEMES = {"http", "https"}
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+
+_in_request: ContextVar[bool] = ContextVar("torale_safe_http_request", default=False)
+
+
+class _HideUserUrls(logging.Filter):
+    """httpx logs every request's full URL at INFO, and a user's webhook URL often carries a
+    token: its lines are dropped while we send (the outbox logs the outcome without the URL).
+    Other httpx clients (the Gemini SDK) keep their log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _in_request.get()
+
+
+logging.getLogger("httpx").addFilter(_HideUserUrls())
 
 
 @dataclass(frozen=True)
@@ -147,6 +163,22 @@ def request(
     Network errors, timeouts, 5xx and 429 are transient; refused targets, other 4xx, too many
     redirects and unusable URLs are permanent. `verify` replaces the default CA bundle.
     """
+    token = _in_request.set(True)
+    try:
+        return _request(method, url, content, headers, policy, limits, verify)
+    finally:
+        _in_request.reset(token)
+
+
+def _request(
+    method: str,
+    url: str,
+    content: bytes | None,
+    headers: Mapping[str, str] | None,
+    policy: AddressPolicy | None,
+    limits: HttpLimits | None,
+    verify: ssl.SSLContext | None,
+) -> HttpResponse:
     policy = policy or AddressPolicy.from_settings()
     limits = limits or HttpLimits.from_settings()
     deadline = time.monotonic() + limits.total_timeout

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from executions_app.notifiers import safe_http, signing
 from executions_app.notifiers.base import Notification, Notifier, SendResult
 from torale.timeutils import iso_utc
@@ -21,8 +23,21 @@ class WebhookTarget:
     # `whsec_...`; a list while a secret is being rotated (every one signs).
     secret: str | tuple[str, ...]
 
-    def __repr__(self) -> str:  # the secret never reaches a log line or a traceback
-        return f"WebhookTarget(url={self.url!r}, secret='***')"
+    def __repr__(self) -> str:  # neither the secret nor a token in the URL reaches a log line
+        return f"WebhookTarget(url={display_url(self.url)!r}, secret='***')"
+
+
+def display_url(url: str | httpx.URL) -> str:
+    """The URL without credentials or query string (where tokens usually live)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "***"
+    port = f":{parsed.port}" if parsed.port else ""
+    text = f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+    if parsed.query:
+        text += "?…"
+    return text[:300]
 
 
 def event_payload(message: Notification) -> dict[str, Any]:

@@ -24,6 +24,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line
     trickle: float | None = None  # send the body one byte per this many seconds
+    # Answer only once this is set: holds a sender mid-request for as long as a test needs.
+    hold: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,10 @@ class HttpReceiver:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the next poll, once per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def url(self, path: str = "/hook", host: str | None = None) -> str:
         return f"{self.scheme}://{host or self.host}:{self.port}{path}"
@@ -111,6 +116,8 @@ class HttpReceiver:
                     Received(self.command, self.path, dict(self.headers.items()), body)
                 )
                 time.sleep(reply.delay)
+                if reply.hold is not None:
+                    reply.hold.wait(timeout=10)
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():

@@ -10,6 +10,18 @@ PATHS = {
     "/api/v1/tasks/{id}/execute": {"post"},
     "/api/v1/tasks/preview": {"post"},
     "/api/v1/tasks/suggest": {"post"},
+    "/api/v1/tasks/{task_id}/notifications": {"get"},
+    "/api/v1/tasks/{task_id}/channels": {"get", "put"},
+    "/api/v1/notifications": {"get"},
+    "/api/v1/notifications/sends": {"get"},
+    "/api/v1/notifications/sends/{id}": {"get"},
+    "/api/v1/notifications/sends/{id}/retry": {"post"},
+    "/api/v1/notifications/channels": {"get", "post"},
+    "/api/v1/notifications/channels/{id}": {"get", "patch", "delete"},
+    "/api/v1/notifications/channels/{id}/test": {"post"},
+    "/api/v1/notifications/channels/{id}/rotate-secret": {"post"},
+    "/api/v1/webhooks/config": {"get", "put", "delete"},
+    "/api/v1/webhooks/test": {"post"},
     "/auth/api-keys": {"get", "post"},
     "/auth/api-keys/{id}": {"delete"},
     "/auth/me": {"get"},
@@ -54,6 +66,10 @@ def test_it_documents_every_endpoint_at_the_reference_path(schema, path):
         ("/api/v1/tasks/preview", "post"),
         ("/api/v1/tasks/suggest", "post"),
         ("/auth/api-keys", "post"),
+        ("/api/v1/notifications/sends", "get"),
+        ("/api/v1/webhooks/config", "put"),
+        ("/api/v1/notifications/channels", "post"),
+        ("/api/v1/tasks/{task_id}/channels", "put"),
     ],
 )
 def test_it_documents_422_with_the_loc_msg_type_shape(schema, path, method):
@@ -76,6 +92,13 @@ def test_it_documents_422_with_the_loc_msg_type_shape(schema, path, method):
         ("/api/v1/tasks/{id}", "delete", {"204", "401", "403", "404"}),
         ("/api/v1/tasks/{id}/execute", "post", {"202", "401", "403", "404", "409"}),
         ("/api/v1/tasks/preview", "post", {"200", "422", "503"}),
+        ("/api/v1/tasks/{task_id}/notifications", "get", {"200", "401", "403", "404", "422"}),
+        ("/api/v1/notifications/sends", "get", {"200", "401", "403", "404", "422"}),
+        ("/api/v1/notifications/sends/{id}/retry", "post", {"202", "401", "404", "409"}),
+        ("/api/v1/notifications/channels/{id}", "delete", {"204", "400", "401", "404"}),
+        ("/api/v1/webhooks/config", "delete", {"204", "401", "404"}),
+        ("/api/v1/webhooks/test", "post", {"200", "400", "401"}),
+        ("/api/v1/tasks/{task_id}/channels", "put", {"200", "401", "403", "404", "422"}),
     ],
 )
 def test_it_documents_the_error_answers(schema, path, method, codes):
@@ -87,6 +110,30 @@ def test_the_task_object_has_every_reference_field(schema):
     task = resolve(schema, ok["content"]["application/json"]["schema"])
 
     assert set(task["properties"]) >= REFERENCE_TASK_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/api/v1/tasks", "tasks"),
+        ("/api/v1/tasks/{task_id}/executions", "executions"),
+        ("/api/v1/notifications", "notifications"),
+        ("/api/v1/notifications/sends", "sends"),
+        ("/api/v1/notifications/channels", "channels"),
+    ],
+)
+def test_a_list_answer_is_documented_as_the_object_it_is(schema, path, key):
+    ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    body = resolve(schema, ok["schema"])
+
+    assert body.get("type") != "array"
+    assert body["properties"][key]["type"] == "array"
+
+
+def test_no_channel_answer_documents_a_target(schema):
+    channel = schema["components"]["schemas"]["ChannelOutput"]["properties"]
+
+    assert "target" not in channel and "secret" not in channel
 
 
 def test_it_documents_the_bearer_api_key(schema):

@@ -78,6 +78,43 @@ class StrictChoiceField(_PydanticCodes, serializers.ChoiceField):
         return data
 
 
+class StrictUUIDField(_PydanticCodes, serializers.UUIDField):
+    pydantic_types = {"required": "missing", "null": "uuid_type", "invalid": "uuid_parsing"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "UUID input should be a string, bytes or UUID object",
+        "invalid": "Input should be a valid UUID",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("null")
+        return super().to_internal_value(data)
+
+
+class StrictListField(_PydanticCodes, serializers.ListField):
+    """A JSON array; an item's errors are located by its index (loc [..., name, index])."""
+
+    pydantic_types = {"required": "missing", "null": "list_type", "not_a_list": "list_type"}
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid list",
+        "not_a_list": "Input should be a valid list",
+        "too_long": "List should have at most {max_length} items after validation, not {length}",
+    }
+
+    def __init__(self, *, max_items: int | None = None, **kwargs):
+        # Checked here rather than by DRF's max_length validator, which reports a string's
+        # error type and runs only after every item was validated.
+        self.max_items = max_items
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_items is not None and len(data) > self.max_items:
+            self.fail("too_long", max_length=self.max_items, length=len(data))
+        return super().to_internal_value(data)
+
+
 class ObjectSerializer(serializers.Serializer):
     """A JSON object input; anything else (null included) is pydantic's dict_type error."""
 

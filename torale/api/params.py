@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from torale.api.errors import RequestValidationError
 
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
@@ -76,6 +78,17 @@ def query_choice(params, name: str, choices: list[str], *, errors: list) -> str 
         errors.append(_error(name, f"Input should be {expected}", "enum", raw, expected=expected))
         return None
     return raw
+
+
+def query_uuid(params, name: str, *, errors: list) -> uuid.UUID | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        errors.append(_error(name, "Input should be a valid UUID", "uuid_parsing", raw))
+        return None
 
 
 def page_params(params, *, default_limit: int = 20, max_limit: int = 100):

@@ -1,4 +1,5 @@
-"""Fixtures for notifier tests: a sample notice, real local receivers, a test CA for TLS."""
+"""Fixtures for notifier tests: a sample notice, a second receiver, a test CA for TLS (the
+receivers and allow_private come from tests/executions_app/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 import trustme
 
 from executions_app.notifiers.base import Notification
-from tests.support.receivers import HttpReceiver, SmtpReceiver
+from tests.support.receivers import HttpReceiver
 
 # Untrusted model text, as a run could produce it.
 HOSTILE_ANSWER = 'The PS5 Pro is in stock. <script>alert("pwned")</script>'
@@ -40,28 +41,9 @@ def notification() -> Notification:
 
 
 @pytest.fixture
-def allow_private(settings):
-    """The operator setting for local development and tests: private targets allowed."""
-    settings.TORALE_ALLOW_PRIVATE_WEBHOOKS = True
-    return settings
-
-
-@pytest.fixture
-def receiver():
-    with HttpReceiver("127.0.0.1") as server:
-        yield server
-
-
-@pytest.fixture
 def other_receiver():
     """A second receiver on another loopback address (127.0.0.2), for redirects."""
     with HttpReceiver("127.0.0.2") as server:
-        yield server
-
-
-@pytest.fixture
-def smtp():
-    with SmtpReceiver() as server:
         yield server
 
 
