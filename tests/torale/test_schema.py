@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tests.factories import REFERENCE_TASK_FIELDS
@@ -147,3 +149,17 @@ def test_the_docs_page_answers_without_authentication(anon_api):
 
     assert response.status_code == 200
     assert b"/api/schema" in response.content
+
+
+def test_the_docs_page_loads_swagger_ui_from_this_server(anon_api, client):
+    # A self-hosted install may have no internet: every asset the page loads must be ours.
+    html = anon_api.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+
+    assert assets, "the docs page references no assets"
+    assert all(url.startswith("/") and not url.startswith("//") for url in assets), assets
+    scripts = [url for url in assets if url.endswith(".js")]
+    assert scripts
+    for url in scripts:
+        response = client.get(url)
+        assert response.status_code == 200, url
