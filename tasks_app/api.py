@@ -26,6 +26,14 @@ def _validated(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+# PUT and PATCH are one operation: both apply only the fields sent.
+_UPDATE_SCHEMA = {
+    "parameters": [TASK_ID],
+    "request": s.TaskUpdateInputSerializer,
+    "responses": responses({200: s.TaskOutputSerializer}, 400, 403, 404, 422),
+}
+
+
 @extend_schema(tags=["tasks"])
 class TaskViewSet(ToraleViewSet):
     lookup_field = "id"
@@ -77,18 +85,13 @@ class TaskViewSet(ToraleViewSet):
         task = task_get_for_user(task_id=id, user=request.user)
         return Response(s.TaskOutputSerializer(task).data)
 
-    @extend_schema(
-        summary="Update task (partial: only the fields sent change)",
-        parameters=[TASK_ID],
-        request=s.TaskUpdateInputSerializer,
-        responses=responses({200: s.TaskOutputSerializer}, 400, 403, 404, 422),
-    )
+    @extend_schema(summary="Update task (partial: only the fields sent change)", **_UPDATE_SCHEMA)
     def update(self, request, id=None):
         changes = _validated(s.TaskUpdateInputSerializer, request.data)
         task = task_update(task_id=id, user=request.user, changes=changes)
         return Response(s.TaskOutputSerializer(task).data)
 
-    @extend_schema(exclude=True)
+    @extend_schema(summary="Update task (the same as PUT)", **_UPDATE_SCHEMA)
     def partial_update(self, request, id=None):
         return self.update(request, id=id)
 

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 PATHS = {
     "/api/v1/tasks": {"get", "post"},
-    "/api/v1/tasks/{id}": {"get", "put", "delete"},
+    "/api/v1/tasks/{id}": {"get", "put", "patch", "delete"},
     "/api/v1/tasks/{id}/execute": {"post"},
     "/api/v1/tasks/preview": {"post"},
     "/api/v1/tasks/suggest": {"post"},
@@ -91,6 +91,7 @@ def test_it_documents_422_with_the_loc_msg_type_shape(schema, path, method):
         ("/api/v1/tasks", "post", {"201", "401", "422", "429"}),
         ("/api/v1/tasks/{id}", "get", {"200", "401", "403", "404"}),
         ("/api/v1/tasks/{id}", "put", {"200", "400", "401", "403", "404", "422"}),
+        ("/api/v1/tasks/{id}", "patch", {"200", "400", "401", "403", "404", "422"}),
         ("/api/v1/tasks/{id}", "delete", {"204", "401", "403", "404"}),
         ("/api/v1/tasks/{id}/execute", "post", {"202", "401", "403", "404", "409"}),
         ("/api/v1/tasks/preview", "post", {"200", "422", "503"}),
