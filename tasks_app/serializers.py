@@ -89,6 +89,18 @@ class TaskUpdateInputSerializer(ObjectSerializer):
     notify_behavior = StrictChoiceField(choices=NotifyBehavior.values, required=False)
     timezone = TimezoneField(required=False)
     state = StrictChoiceField(choices=TaskState.values, required=False)
+    # The reference's advice "set is_active: false" to pause: an alias of `state`.
+    is_active = StrictBooleanField(
+        required=False, write_only=True, help_text="false pauses the task, true resumes it"
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "is_active" not in attrs:
+            return attrs
+        state = TaskState.ACTIVE if attrs.pop("is_active") else TaskState.PAUSED
+        if attrs.setdefault("state", state) != state:
+            raise serializers.ValidationError({"is_active": f"contradicts state {attrs['state']}"})
+        return attrs
 
 
 class LastExecutionSerializer(serializers.Serializer):

@@ -141,6 +141,39 @@ def test_setting_the_current_state_again_is_allowed(api, task):
     assert response.json()["state"] == "active"
 
 
+def test_is_active_false_pauses_and_true_resumes_as_the_reference_advises(api, task):
+    paused = api.put(url(task.id), {"is_active": False}, format="json")
+    assert paused.status_code == 200
+    assert paused.json()["state"] == "paused"
+    assert "is_active" not in paused.json()
+    assert snapshot(task)["state"] == "paused"
+
+    resumed = api.put(url(task.id), {"is_active": True}, format="json")
+    assert resumed.status_code == 200
+    assert snapshot(task)["state"] == "active"
+
+
+def test_is_active_that_contradicts_state_is_rejected_and_nothing_changes(api, task):
+    before = snapshot(task)
+
+    response = api.put(url(task.id), {"is_active": True, "state": "paused"}, format="json")
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [error("is_active", "contradicts state paused", "value_error")]
+    }
+    assert snapshot(task) == before
+
+
+def test_is_active_false_on_a_completed_task_is_an_invalid_transition(api, owner):
+    task = make_task(owner, state=TaskState.COMPLETED)
+
+    response = api.put(url(task.id), {"is_active": False}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid state transition: completed -> paused"}
+
+
 @pytest.mark.parametrize(
     ("start", "target"),
     [(TaskState.PAUSED, "completed"), (TaskState.COMPLETED, "paused")],
