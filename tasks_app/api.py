@@ -134,7 +134,7 @@ class TaskViewSet(ToraleViewSet):
     @action(detail=False, methods=["post"])
     def preview(self, request):
         data = _validated(s.PreviewInputSerializer, request.data)
-        return Response(task_preview(**data))
+        return Response(task_preview(user=request.user, **data))
 
     @extend_schema(
         summary="Suggest a task configuration from a plain-language description",
@@ -144,4 +144,7 @@ class TaskViewSet(ToraleViewSet):
     @action(detail=False, methods=["post"])
     def suggest(self, request):
         data = _validated(s.SuggestInputSerializer, request.data)
-        return Response(task_suggest(prompt=data["prompt"], current_task=data.get("current_task")))
+        suggestion = task_suggest(
+            user=request.user, prompt=data["prompt"], current_task=data.get("current_task")
+        )
+        return Response(suggestion)

@@ -34,6 +34,7 @@ from tasks_app.models import NotifyBehavior, Task, TaskState
 from tasks_app.selectors import task_get_for_user, task_list_for_user, task_state_counts
 from tasks_app.services import EDITABLE_FIELDS, task_create, task_delete, task_update
 from torale.errors import Conflict, InvalidStateTransition, ProviderError
+from torale.inflight import TooManyInFlight
 from torale.pages import owned_page
 
 TASKS_PER_PAGE = 20
@@ -76,7 +77,7 @@ def dashboard(request):
 # --- Create and edit -----------------------------------------------------------------------------
 
 
-def _run_preview(form: TaskForm) -> tuple[dict | None, str | None]:
+def _run_preview(request, form: TaskForm) -> tuple[dict | None, str | None]:
     """Preview the form's query and condition: (result, error in words).
 
     Only those two fields matter for a preview: the other fields' errors are dropped, so
@@ -91,8 +92,11 @@ def _run_preview(form: TaskForm) -> tuple[dict | None, str | None]:
     if not (query and condition):
         return None, PREVIEW_NEEDS
     try:
-        return task_preview(search_query=query, condition_description=condition), None
-    except ProviderError as exc:
+        preview = task_preview(
+            user=request.user, search_query=query, condition_description=condition
+        )
+        return preview, None
+    except (ProviderError, TooManyInFlight) as exc:
         return None, exc.detail
 
 
@@ -103,9 +107,9 @@ def _run_suggest(request, *, current_task: dict | None) -> tuple[SuggestForm, di
         return suggest_form, None, ""
     try:
         suggestion = task_suggest(
-            prompt=suggest_form.cleaned_data["prompt"], current_task=current_task
+            user=request.user, prompt=suggest_form.cleaned_data["prompt"], current_task=current_task
         )
-    except ProviderError as exc:
+    except (ProviderError, TooManyInFlight) as exc:
         return suggest_form, None, exc.detail
     return suggest_form, suggestion, ""
 
@@ -136,7 +140,7 @@ def task_create_page(request):
         )
     form = TaskCreateForm(request.POST)
     if action == "preview":
-        preview, error = _run_preview(form)
+        preview, error = _run_preview(request, form)
         return _form_page(
             request, form=form, suggest_form=SuggestForm(), preview=preview, preview_error=error
         )
@@ -175,7 +179,7 @@ def task_edit_page(request, task_id):
         )
     form = TaskEditForm(request.POST, initial=initial)
     if action == "preview":
-        preview, error = _run_preview(form)
+        preview, error = _run_preview(request, form)
         return _form_page(
             request,
             form=form,

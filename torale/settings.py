@@ -184,6 +184,8 @@ TORALE_RATE_LIMITS = {
     "day": env_int("TORALE_RATE_LIMIT_PER_DAY", 10000, minimum=1),
 }
 TORALE_RATE_LIMIT_ENABLED = env_bool("TORALE_RATE_LIMIT_ENABLED", True)
+# Previews and suggestions one account may have running at once (each holds a web thread).
+TORALE_PROVIDER_CALLS_PER_ACCOUNT = env_int("TORALE_PROVIDER_CALLS_PER_ACCOUNT", 2, minimum=1)
 # How stale an API key's last_used_at may get before a request writes it again.
 TORALE_API_KEY_TOUCH_SECONDS = env_int("TORALE_API_KEY_TOUCH_SECONDS", 60, minimum=0)
 

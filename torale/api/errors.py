@@ -78,7 +78,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         return Response({"detail": validation_items(exc.detail, ["body"])}, status=422)
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.detail}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is None:
+            return Response({"detail": exc.detail}, status=exc.status_code)
+        body = {"detail": exc.detail, "retry_after": retry_after}
+        return Response(body, status=exc.status_code, headers={"Retry-After": str(retry_after)})
     if isinstance(exc, RateLimited):
         decision = exc.decision
         response = Response(

@@ -159,7 +159,7 @@ def test_the_form_accepts_exactly_what_the_api_accepts(change):
 def test_suggest_fills_in_the_form(owner_client, owner, gemini):
     owner.timezone = "Europe/Berlin"
     owner.save()
-    expected = task_suggest(prompt=PROMPT)
+    expected = task_suggest(user=owner, prompt=PROMPT)
 
     response = owner_client.post(URL, {"action": "suggest", "prompt": PROMPT})
 

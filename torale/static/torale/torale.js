@@ -61,7 +61,10 @@
     }
     if (result.status === 429) {
       var wait = data.retry_after ? " in " + data.retry_after + " seconds" : " in a moment";
-      return "Too many requests just now. Try again" + wait + ".";
+      // The API key's rate limit says only that; other limits say why (e.g. previews running).
+      var why = typeof detail === "string" && detail !== "Rate limit exceeded"
+        ? detail + ". " : "Too many requests just now. ";
+      return why + "Try again" + wait + ".";
     }
     if (typeof detail === "string" && detail) return detail;
     return "Something went wrong (HTTP " + result.status + "). Try again in a moment.";
