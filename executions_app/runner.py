@@ -33,36 +33,46 @@ logger = logging.getLogger(__name__)
 NOT_ACTIVE_BEFORE_RUN = "Skipped: the task was {state} before this scheduled run started"
 UNEXPECTED = "The check failed unexpectedly ({kind}); the operators' logs have the details"
 TIME_LIMIT_MESSAGE = "The search took longer than the time limit of {seconds} seconds"
+WORKER_STOPPED = "The worker running this attempt stopped before finishing"
 
 
-def _claimable(now: datetime) -> Q:
-    return (
-        Q(status=ExecutionStatus.PENDING)
-        | Q(status=ExecutionStatus.RETRYING, next_attempt_at__lte=now)
-        | Q(status=ExecutionStatus.RUNNING, lease_expires_at__lt=now)
+def _waiting(now: datetime) -> Q:
+    return Q(status=ExecutionStatus.PENDING) | Q(
+        status=ExecutionStatus.RETRYING, next_attempt_at__lte=now
     )
+
+
+def _abandoned(now: datetime) -> Q:
+    """Running past its lease: the worker that claimed it is gone."""
+    return Q(status=ExecutionStatus.RUNNING, lease_expires_at__lt=now)
 
 
 def execution_claim(*, execution_id) -> Execution | None:
     """Take the run for this worker; None when it is not ours to run (already running
-    elsewhere, finished, cancelled, deleted, or its retry is not due yet)."""
+    elsewhere, finished, cancelled, deleted, or its retry is not due yet). Taking over from
+    a worker that died lists the lost attempt among the run's retries."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.TORALE_RUN_LEASE_SECONDS)
-    claimed = (
-        Execution.objects.filter(_claimable(now), pk=execution_id)
-        .exclude(attempts__gte=settings.TORALE_RUN_MAX_ATTEMPTS)
-        .update(
-            status=ExecutionStatus.RUNNING,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            lease_expires_at=lease,
-            next_attempt_at=None,
-            updated_at=now,
-        )
+    claim = {
+        "status": ExecutionStatus.RUNNING,
+        "attempts": F("attempts") + 1,
+        "started_at": now,
+        "lease_expires_at": now + timedelta(seconds=settings.TORALE_RUN_LEASE_SECONDS),
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    runs = Execution.objects.filter(pk=execution_id).exclude(
+        attempts__gte=settings.TORALE_RUN_MAX_ATTEMPTS
     )
-    if not claimed:
+    # Two conditional UPDATEs rather than one, so that a takeover is known as such.
+    if runs.filter(_waiting(now)).update(**claim):
+        return Execution.objects.select_related("task").get(pk=execution_id)
+    if not runs.filter(_abandoned(now)).update(**claim):
         return None
-    return Execution.objects.select_related("task").get(pk=execution_id)
+    execution = Execution.objects.select_related("task").get(pk=execution_id)
+    lost = {"attempt": execution.attempts - 1, "error": WORKER_STOPPED, "at": iso_utc(now)}
+    execution.attempt_errors = [*execution.attempt_errors, lost]
+    _mine(execution).update(attempt_errors=execution.attempt_errors)
+    return execution
 
 
 def _mine(execution: Execution):

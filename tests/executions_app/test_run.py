@@ -65,6 +65,23 @@ def test_a_run_whose_lease_expired_can_be_taken_over(pending_run):
     second = execution_claim(execution_id=pending_run.id)
 
     assert second is not None and second.attempts == 2
+    stored = Execution.objects.get(pk=pending_run.pk)
+    assert [(r["attempt"], r["error"]) for r in stored.attempt_errors] == [
+        (1, "The worker running this attempt stopped before finishing")
+    ]
+
+
+def test_a_run_that_is_still_leased_is_not_taken_over(pending_run):
+    execution_claim(execution_id=pending_run.id)
+
+    assert execution_claim(execution_id=pending_run.id) is None
+    assert Execution.objects.get(pk=pending_run.pk).attempt_errors == []
+
+
+def test_a_first_claim_records_no_lost_attempt(pending_run):
+    execution_claim(execution_id=pending_run.id)
+
+    assert Execution.objects.get(pk=pending_run.pk).attempt_errors == []
 
 
 def test_a_scheduled_run_of_a_task_paused_meanwhile_is_skipped(pending_run, owner):

@@ -40,6 +40,7 @@ def test_a_worker_killed_mid_run_leaves_exactly_one_success(owner, gemini, log_d
             message="another worker to finish the run",
         )
         assert done.attempts == 2
+        assert [r["attempt"] for r in done.attempt_errors] == [1]  # the lost one, in retries
         assert "torale.executions.run[" in survivor.output()
         assert Execution.objects.filter(task_id=run.task_id).count() == 1
         # One search of the dead attempt; one search and one evaluation of the second.
