@@ -50,9 +50,14 @@ def normalize_cron(expression: str) -> str:
     return normalized
 
 
+# Files in the system's zoneinfo folder that are not IANA zones: "localtime" is whatever the
+# host is set to (a different zone on every server), the others are tzdata internals.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 def is_valid_timezone(name: str) -> bool:

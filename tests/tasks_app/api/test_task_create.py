@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from executions_app.models import Execution
+from tasks_app.cron import INVALID_TIMEZONE
 from tasks_app.models import Task
 from tests.factories import REFERENCE_TASK_FIELDS, VALID_TASK
 from tests.strategies import json_values
@@ -497,4 +498,23 @@ def test_a_body_over_the_size_limit_is_refused_with_413(api, settings):
 
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body too large (at most 4096 bytes)"}
+    assert not Task.objects.exists()
+
+
+def test_it_stores_the_time_zone_given(api):
+    response = api.post(URL, {**VALID_TASK, "timezone": "America/New_York"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["timezone"] == "America/New_York"
+    assert Task.objects.get().timezone == "America/New_York"
+
+
+# "localtime" is a file in the host's zoneinfo folder, not a zone: it means whatever the
+# server is set to.
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "localtime", "posixrules"])
+def test_it_rejects_a_name_that_is_not_an_iana_zone(api, zone):
+    response = api.post(URL, {**VALID_TASK, "timezone": zone}, format="json")
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": [error("timezone", INVALID_TIMEZONE, "value_error")]}
     assert not Task.objects.exists()
