@@ -1,7 +1,8 @@
+import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from torale.models import ApiKey, User
@@ -73,3 +74,21 @@ def test_the_key_is_never_stored_in_clear():
     key = last_line(out)
     row = ApiKey.objects.get(user__username="carol")
     assert key not in str([getattr(row, f.attname) for f in ApiKey._meta.concrete_fields])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([""], "USERNAME '': This field cannot be blank."),
+        (["has space"], "USERNAME 'has space': Enter a valid username."),
+        (["x" * 151], "Ensure this value has at most 150 characters"),
+        (["alice", "--name", ""], "--name '': This field cannot be blank."),
+        (["alice", "--email", "not-an-address"], "--email 'not-an-address' is not an email"),
+    ],
+)
+def test_it_refuses_input_that_sign_up_would_refuse_and_creates_nothing(args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run(*args)
+
+    assert not User.objects.exists()
+    assert not ApiKey.objects.exists()

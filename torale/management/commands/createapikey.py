@@ -1,5 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 
+from torale.models import ApiKey, User
 from torale.services import api_key_create, user_get_or_create
 
 
@@ -15,6 +18,21 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="", help="E-mail for a newly created user")
 
     def handle(self, *args, username, name, email, **options):
+        # The rules sign-up applies, so that every account can also log in to the pages.
+        checks = [
+            ("USERNAME", User._meta.get_field("username"), username),
+            ("--name", ApiKey._meta.get_field("name"), name),
+        ]
+        for label, field, value in checks:
+            try:
+                field.clean(value, None)
+            except ValidationError as exc:
+                raise CommandError(f"{label} {value!r}: {' '.join(exc.messages)}") from None
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise CommandError(f"--email {email!r} is not an email address") from None
         user, created = user_get_or_create(username=username, email=email)
         key, raw = api_key_create(user=user, name=name)
         if created:
