@@ -164,3 +164,15 @@ def test_the_docs_page_loads_swagger_ui_from_this_server(anon_api, client):
     for url in scripts:
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_every_request_body_is_documented_as_json(schema):
+    bodies = {
+        (path, method): set(operation["requestBody"]["content"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+
+    assert bodies
+    assert {key: types for key, types in bodies.items() if types != {"application/json"}} == {}

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+
+class ToraleAutoSchema(AutoSchema):
+    def map_parsers(self) -> list[str]:
+        # The parser reads every body as JSON whatever its Content-Type (`*/*`), so that
+        # `curl -d` works; what clients should send, and generators should know, is JSON.
+        return ["application/json"]
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,0 +1,138 @@
+"""Errors the Python SDK raises (the server's own domain errors live in torale.errors).
+
+Every answer of the API that is not a success becomes one of these, chosen by its status:
+401 AuthenticationError, 403 ForbiddenError, 404 NotFoundError, 409 ConflictError,
+422 ValidationError, 429 RateLimitError, 5xx ServerError, other 4xx BadRequestError.
+A request that never got an answer (refused connection, timeout) is a ConnectionError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ConnectionError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "ToraleError",
+    "ValidationError",
+    "error_for_status",
+]
+
+
+class ToraleError(Exception):
+    """Base class. `status_code` is the HTTP status (None without an answer) and `detail` the
+    server's `detail`: a sentence, or for a 422 the list of `{"loc", "msg", "type"}` items."""
+
+    def __init__(
+        self,
+        detail: Any,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        self.detail = detail
+        self.status_code = status_code
+        self.headers = dict(headers or {})
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        prefix = f"{self.status_code}: " if self.status_code is not None else ""
+        return f"{prefix}{self.detail}"
+
+
+class BadRequestError(ToraleError):
+    """A 4xx without a class of its own: 400 (e.g. an invalid state transition), 413…"""
+
+
+class AuthenticationError(ToraleError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class ForbiddenError(ToraleError):
+    """403: the task (or execution) belongs to another user."""
+
+
+class NotFoundError(ToraleError):
+    """404: no such task, execution or send."""
+
+
+class ConflictError(ToraleError):
+    """409: e.g. a run of the task is already in flight (execute with force=True)."""
+
+
+class ValidationError(ToraleError):
+    """422: `detail` is the server's list of `{"loc": [...], "msg": "...", "type": "..."}`."""
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The items of `detail` (an empty list if the server sent a sentence instead)."""
+        return self.detail if isinstance(self.detail, list) else []
+
+    def _message(self) -> str:
+        if not self.errors:
+            return super()._message()
+        parts = [
+            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}"
+            for item in self.errors
+        ]
+        return f"{self.status_code}: " + "; ".join(parts)
+
+
+class RateLimitError(ToraleError):
+    """429: over a rate limit; `retry_after` is how many seconds to wait (None if unknown)."""
+
+    def __init__(self, detail: Any, *, retry_after: int | None = None, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(detail, **kwargs)
+
+
+class ServerError(ToraleError):
+    """5xx: the server, or the search provider behind it, failed (502/503/504 from preview
+    and suggest carry the provider's reason in `detail`)."""
+
+
+class ConnectionError(ToraleError):  # noqa: A001 - the SDK's own, as its users import it
+    """No answer: the connection failed or timed out. `status_code` is None."""
+
+
+_BY_STATUS: dict[int, type[ToraleError]] = {
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+}
+
+
+def _retry_after(headers: dict[str, str], body: Any) -> int | None:
+    """Seconds from the body's `retry_after`, else the Retry-After header (delta form)."""
+    if isinstance(body, dict) and isinstance(body.get("retry_after"), int):
+        return body["retry_after"]
+    raw = headers.get("retry-after")
+    if raw is not None and raw.strip().isdigit():
+        return int(raw.strip())
+    return None
+
+
+def error_for_status(status_code: int, body: Any, headers: dict[str, str]) -> ToraleError:
+    """The exception for an error answer with this status, JSON body and (lower-cased)
+    headers."""
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if status_code == 429:
+        return RateLimitError(
+            detail,
+            retry_after=_retry_after(headers, body),
+            status_code=status_code,
+            headers=headers,
+        )
+    if status_code >= 500:
+        cls: type[ToraleError] = ServerError
+    else:
+        cls = _BY_STATUS.get(status_code, BadRequestError)
+    return cls(detail, status_code=status_code, headers=headers)
