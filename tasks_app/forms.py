@@ -154,7 +154,11 @@ class TaskChannelsForm(forms.Form):
         widget=forms.RadioSelect,
     )
     channels = forms.MultipleChoiceField(
-        label="Channels", required=False, widget=forms.CheckboxSelectMultiple
+        label="Channels",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Ticked: the channels this task notifies now. "
+        "Your choice applies with “These channels only”.",
     )
 
     def __init__(self, *args, channels=(), **kwargs):

@@ -213,7 +213,8 @@ def task_detail_page(request, task_id):
         channels=channels,
         initial={
             "mode": TaskChannelsForm.CHOSEN if chosen else TaskChannelsForm.USE_DEFAULTS,
-            "channels": [str(c.pk) for c in task_channels] if chosen else [],
+            # Ticked: what the task notifies now (its defaults when it chose none).
+            "channels": [str(c.pk) for c in task_channels],
         },
     )
     return render(

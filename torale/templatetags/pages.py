@@ -7,7 +7,9 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from django import template
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -64,3 +66,13 @@ def page_url(context, number, name="page") -> str:
     params = context["request"].GET.copy()
     params[name] = number
     return "?" + params.urlencode()
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "just now" under a minute (where timesince would say "0 minutes"), else "3 hours ago"."""
+    if value is None:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"

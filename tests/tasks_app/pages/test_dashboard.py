@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -75,7 +75,16 @@ def test_it_shows_the_last_result_and_when(owner_client, task, status, condition
     text = owner_client.get("/").text
 
     assert f">{label}</span>" in text
-    assert "ago</time>" in text
+    assert ">just now</time>" in text  # not Django's "0 minutes ago"
+
+
+def test_an_older_result_says_how_long_ago(owner_client, task):
+    make_execution(task, status=ExecutionStatus.SUCCESS, condition_met=True)
+
+    with time_machine.travel(timedelta(hours=3, minutes=5)):
+        text = owner_client.get("/").text
+
+    assert ">3\xa0hours, 5\xa0minutes ago</time>" in text
 
 
 def test_a_task_without_runs_says_so(owner_client, task):

@@ -385,6 +385,17 @@ def test_it_shows_the_channels_a_task_notifies(owner_client, owner, task):
     assert "owner@example.com" in text
 
 
+def test_a_task_on_its_defaults_shows_them_ticked(owner_client, owner, task):
+    channel_create(user=owner, kind=ChannelKind.EMAIL, target="team@example.com", name="Team")
+    account_email = channel_account_email(user=owner)
+
+    form = owner_client.get(page_url(task)).context["channels_form"]
+
+    assert form["mode"].value() == "defaults"
+    # The account email is the only default; the added channel is not used, so not ticked.
+    assert form["channels"].value() == [str(account_email.pk)]
+
+
 def test_a_task_can_choose_its_channels_and_go_back_to_the_defaults(owner_client, owner, task):
     hook, _ = channel_create(
         user=owner, kind=ChannelKind.EMAIL, target="team@example.com", name="Team"
