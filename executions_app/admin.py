@@ -1,17 +1,214 @@
-"""Operator admin for notifications: channels and deliveries with their attempts.
+"""Operator admin for runs and notifications: executions (read-only history), channels and
+deliveries with their attempts.
 
 Secrets (webhook signing secrets, Apprise URLs and webhook URLs, which carry tokens) are never
-shown: only each channel's display form. Actions call the same services as the API.
+shown: only each channel's display form. Actions call the same services as the API. The lists
+use the estimated-count paginator: these tables grow by millions of rows.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
+from django.utils.html import format_html, format_html_join
 
-from executions_app.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from executions_app.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Execution,
+)
 from executions_app.outbox import delivery_retry
+from torale.admin import (
+    SelectedObjectFilter,
+    UuidSearchMixin,
+    admin_change_url,
+    admin_changelist_url,
+)
+from torale.admin_paginators import EstimatedCountPaginator
 from torale.errors import Conflict
+from torale.templatetags.pages import http_url
+
+
+class TaskFilter(SelectedObjectFilter):
+    title = "task"
+    parameter_name = "task"
+    related_model = "tasks_app.Task"
+    field_path = "task_id"
+
+
+class ExecutionOwnerFilter(SelectedObjectFilter):
+    title = "owner"
+    parameter_name = "owner"
+    related_model = "torale.User"
+    field_path = "task__owner_id"
+
+
+class DeliveryOwnerFilter(SelectedObjectFilter):
+    title = "owner"
+    parameter_name = "owner"
+    related_model = "torale.User"
+    field_path = "owner_id"
+
+
+# The large columns a list row never shows.
+_EXECUTION_BULK = (
+    "answer",
+    "reasoning",
+    "grounding_sources",
+    "attempt_errors",
+    "error_message",
+    "task__last_known_state",
+)
+
+
+class ExecutionChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None) -> QuerySet[Execution]:
+        return super().get_queryset(request, exclude_parameters).defer(*_EXECUTION_BULK)
+
+
+@admin.register(Execution)
+class ExecutionAdmin(UuidSearchMixin, admin.ModelAdmin):
+    """Runs are history written by the workers: nothing here adds, changes or deletes one
+    (a task's runs go with the task)."""
+
+    list_display = (
+        "created_at",
+        "task_link",
+        "owner_link",
+        "trigger",
+        "status",
+        "condition_met",
+        "attempts",
+        "started_at",
+        "completed_at",
+    )
+    list_filter = ("status", "trigger", "condition_met", TaskFilter, ExecutionOwnerFilter)
+    uuid_search_fields = ("id", "task_id")
+    search_help_text = "An execution's exact id, or a task's."
+    date_hierarchy = "created_at"
+    list_select_related = ("task", "task__owner")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "task_link",
+                    "owner_link",
+                    "trigger",
+                    "scheduled_for",
+                    "status",
+                    "condition_met",
+                    "notified",
+                    "deliveries_link",
+                )
+            },
+        ),
+        ("Result", {"fields": ("answer", "reasoning", "sources", "error_message")}),
+        (
+            "Attempts",
+            {
+                "fields": (
+                    "attempts",
+                    "retries",
+                    "started_at",
+                    "completed_at",
+                    "next_attempt_at",
+                    "lease_expires_at",
+                )
+            },
+        ),
+        (
+            "Model",
+            {"fields": ("model_name", "prompt_tokens", "output_tokens", "total_tokens")},
+        ),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        *(field.name for field in Execution._meta.fields),
+        "task_link",
+        "owner_link",
+        "deliveries_link",
+        "sources",
+        "retries",
+    )
+
+    def get_changelist(self, request, **kwargs):
+        return ExecutionChangeList
+
+    def get_queryset(self, request) -> QuerySet[Execution]:
+        return super().get_queryset(request).select_related("task", "task__owner")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj: Execution | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj: Execution | None = None) -> bool:
+        return False
+
+    @admin.display(description="task", ordering="task__name")
+    def task_link(self, execution: Execution) -> str:
+        return format_html('<a href="{}">{}</a>', admin_change_url(execution.task), execution.task)
+
+    @admin.display(description="owner")
+    def owner_link(self, execution: Execution) -> str:
+        owner = execution.task.owner
+        return format_html(
+            '<a href="{}" title="Executions of this owner\'s tasks">{}</a>',
+            admin_changelist_url(Execution, owner=owner.pk),
+            owner,
+        )
+
+    @admin.display(description="notifications")
+    def deliveries_link(self, execution: Execution) -> str:
+        return format_html(
+            '<a href="{}">Notifications of this run</a>',
+            admin_changelist_url(Delivery, execution__id__exact=execution.pk),
+        )
+
+    @admin.display(description="sources")
+    def sources(self, execution: Execution) -> str:
+        """The grounding sources; model output, so only http(s) URLs become links."""
+        rows = []
+        for source in execution.grounding_sources or []:
+            uri = str(source.get("uri", "")) if isinstance(source, dict) else str(source)
+            title = str(source.get("title", "")) if isinstance(source, dict) else ""
+            rows.append((http_url(uri), title or uri, uri))
+        if not rows:
+            return "—"
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (
+                    format_html('<a href="{}" rel="noopener noreferrer nofollow">{}</a>', url, text)
+                    if url
+                    else format_html("{} ({})", text, uri),
+                )
+                for url, text, uri in rows
+            ),
+        )
+        return format_html("<ul>{}</ul>", items)
+
+    @admin.display(description="retries")
+    def retries(self, execution: Execution) -> str:
+        """The attempts that failed and were retried (the API's `retries`)."""
+        entries = [entry for entry in execution.attempt_errors or [] if isinstance(entry, dict)]
+        if not entries:
+            return "—"
+        items = format_html_join(
+            "",
+            "<li>attempt {} at {}: {}</li>",
+            ((e.get("attempt", "?"), e.get("at", "?"), e.get("error", "")) for e in entries),
+        )
+        return format_html("<ul>{}</ul>", items)
 
 
 @admin.register(Channel)
@@ -53,7 +250,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(UuidSearchMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -64,8 +261,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         "task",
         "short_error",
     )
-    list_filter = ("status", "kind")
-    search_fields = ("=id", "=execution__id", "=task__id", "recipient", "owner__username")
+    list_filter = ("status", "kind", TaskFilter, DeliveryOwnerFilter)
+    search_fields = ("recipient", "owner__username")
+    uuid_search_fields = ("id", "execution_id", "task_id")
+    search_help_text = "Recipient or owner's username; or the exact id of a delivery, run or task."
     list_select_related = ("owner", "task")
     date_hierarchy = "created_at"
     raw_id_fields = ("execution", "channel", "owner", "task")
@@ -73,6 +272,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     inlines = [DeliveryAttemptInline]
     actions = ["retry_failed"]
     # Counting millions of rows for the paginator is slow; the list needs no exact total.
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

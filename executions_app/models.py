@@ -75,6 +75,8 @@ class Execution(models.Model):
         indexes = [
             # A task's history, newest first (GET /tasks/{id}/executions).
             models.Index(fields=["task", "-created_at", "-id"], name="execution_task_created"),
+            # Every run, newest first: the admin's list and its date drill-down.
+            models.Index(fields=["-created_at", "-id"], name="execution_created"),
             # Runs still in flight: the 409 check on execute and the reaper's scan.
             models.Index(
                 fields=["status", "updated_at"],
@@ -84,7 +86,7 @@ class Execution(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task_id} {self.trigger} {self.status}"
+        return f"Run {self.pk} ({self.trigger}, {self.status})"
 
     @property
     def result(self) -> dict | None:
@@ -240,6 +242,8 @@ class Delivery(models.Model):
             # The user's sends, newest first (GET /notifications/sends), and the daily cap.
             models.Index(fields=["owner", "-created_at", "-id"], name="delivery_owner_created"),
             models.Index(fields=["task", "-created_at", "-id"], name="delivery_task_created"),
+            # Every delivery, newest first: the admin's list.
+            models.Index(fields=["-created_at", "-id"], name="delivery_created"),
             # Deliveries still open: the reaper's scan.
             models.Index(
                 fields=["status", "updated_at"],

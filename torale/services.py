@@ -150,3 +150,15 @@ def user_timezone_set(*, user: User, timezone: str) -> User:
     user.timezone = timezone
     user.save(update_fields=["timezone"])
     return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the user with everything they own. Their tasks go through task_delete, which
+    also removes each task's PeriodicTask mirror (a cascade from the user would not)."""
+    from tasks_app.models import Task  # tasks_app imports this module: import on use
+    from tasks_app.services import task_delete
+
+    with transaction.atomic():
+        for task_id in Task.objects.filter(owner=user).values_list("pk", flat=True):
+            task_delete(task_id=task_id, user=user)
+        user.delete()
