@@ -44,7 +44,10 @@ def _ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright runs, its event loop occupies this thread,
+# and the tests after the browser tests (asyncio.run in the SDK's, the ORM's async guard)
+# must find the thread as it was.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     # In CI a missing browser is a failure; on a laptop the tests say how to install it.
     if not os.access(CHROMIUM, os.X_OK):
@@ -59,8 +62,10 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        yield chromium
-        chromium.close()
+        try:
+            yield chromium
+        finally:
+            chromium.close()
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
