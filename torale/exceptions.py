@@ -3,22 +3,29 @@
 Every answer of the API that is not a success becomes one of these, chosen by its status:
 401 AuthenticationError, 403 ForbiddenError, 404 NotFoundError, 409 ConflictError,
 422 ValidationError, 429 RateLimitError, 5xx ServerError, other 4xx BadRequestError.
-A request that never got an answer (refused connection, timeout) is a ConnectionError.
+A request that never got an answer is a ConnectionError (a TimeoutError when it timed out);
+a redirect is a RedirectError, an answer the SDK cannot read a ResponseError, and a call on a
+closed client a ClientClosedError. Messages never hold the API key or any header value.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ConnectionError",
     "ForbiddenError",
     "NotFoundError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseError",
     "ServerError",
+    "TimeoutError",
     "ToraleError",
     "ValidationError",
     "error_for_status",
@@ -97,8 +104,34 @@ class ServerError(ToraleError):
     and suggest carry the provider's reason in `detail`)."""
 
 
-class ConnectionError(ToraleError):  # noqa: A001 - the SDK's own, as its users import it
-    """No answer: the connection failed or timed out. `status_code` is None."""
+class ConnectionError(ToraleError, builtins.ConnectionError):  # noqa: A001 - the SDK's own
+    """No answer: the connection failed, dropped or timed out. `status_code` is None.
+
+    It is also a builtin ConnectionError (an OSError), so `except ConnectionError` works
+    whichever of the two a caller imported."""
+
+
+class TimeoutError(ConnectionError, builtins.TimeoutError):  # noqa: A001 - the SDK's own
+    """No complete answer within the client's `timeout` (connecting, sending or reading)."""
+
+
+class RedirectError(ToraleError):
+    """A 3xx: the SDK never follows redirects (they could carry the API key to another
+    host), so `base_url` is probably wrong (http instead of https, another host…).
+    `location` is where the server pointed (None if it did not say)."""
+
+    def __init__(self, detail: Any, *, location: str | None = None, **kwargs: Any):
+        self.location = location
+        super().__init__(detail, **kwargs)
+
+
+class ResponseError(ToraleError):
+    """A success status whose body is not what the API documents (not JSON, the wrong shape,
+    a required field missing): usually `base_url` points at something other than Torale."""
+
+
+class ClientClosedError(ToraleError, RuntimeError):
+    """A call on a client after close(): create a new client."""
 
 
 _BY_STATUS: dict[int, type[ToraleError]] = {

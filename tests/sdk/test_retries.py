@@ -135,11 +135,23 @@ def test_a_post_that_times_out_is_never_sent_again(server):
     assert len(server.requests) == 1
 
 
-def test_a_proxy_error_page_is_a_server_error_with_its_text(server):
-    server.script(Reply(502, b"<html>Bad Gateway</html>", {"Content-Type": "text/html"}))
+def test_a_proxy_error_page_is_a_server_error_with_its_reason_not_its_html(server):
+    page = b"<html><body>" + b"<p>Bad Gateway</p>" * 500 + b"</body></html>"
+    server.script(Reply(502, page, {"Content-Type": "text/html"}))
 
     with client_of(server) as client, pytest.raises(ServerError) as caught:
         client.tasks.list()
 
     assert caught.value.status_code == 502
-    assert caught.value.detail == "<html>Bad Gateway</html>"
+    assert caught.value.detail == "Bad Gateway"
+    assert str(caught.value) == "502: Bad Gateway"
+
+
+def test_a_plain_text_error_keeps_only_the_start_of_its_text(server):
+    server.script(Reply(500, b"Internal error " * 100, {"Content-Type": "text/plain"}))
+
+    with client_of(server) as client, pytest.raises(ServerError) as caught:
+        client.tasks.list()
+
+    assert caught.value.detail.startswith("Internal error Internal error")
+    assert len(caught.value.detail) <= 200

@@ -4,7 +4,8 @@ Every call the SDK can make (torale.sdk.calls, shared by the sync and async clie
 with every optional argument given, then checked against the schema: the path template and
 method exist, the path and query parameters are documented, each body field is a documented
 property, and the model the answer is read into has exactly the documented properties, down
-through nested objects (with times documented as date-time).
+through nested objects (with times documented as date-time), a field that may be None exactly
+where the schema lets it be null or absent (the SDK refuses an answer lacking any other).
 """
 
 from __future__ import annotations
@@ -126,7 +127,13 @@ def check_body(schema: dict, body: dict, node: dict, where: str) -> None:
             check_body(schema, value, properties[name], f"{where}.{name}")
 
 
+def nullable(node: dict) -> bool:
+    options = node.get("oneOf", node.get("anyOf", []))
+    return bool(node.get("nullable")) or any(o.get("type") == "null" for o in options)
+
+
 def check_model(schema: dict, model: type, node: dict, where: str) -> None:
+    required = set(resolve(schema, node).get("required", []))
     properties = resolve(schema, node)["properties"]
     hints = typing.get_type_hints(model)
     fields = {f.name for f in dataclasses.fields(model)}
@@ -136,6 +143,10 @@ def check_model(schema: dict, model: type, node: dict, where: str) -> None:
     )
     for name in fields:
         tp, prop = hints[name], resolve(schema, properties[name])
+        may_be_none = type(None) in typing.get_args(tp)
+        assert may_be_none == (name not in required or nullable(properties[name])), (
+            f"{where}.{name}: the model {'allows' if may_be_none else 'refuses'} None"
+        )
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if typing.get_origin(tp) in (typing.Union, types.UnionType):
             tp = args[0]

@@ -65,6 +65,8 @@ class AsyncTasks:
     async def iter_all(
         self, *, active: bool | None = None, limit: int = 100
     ) -> AsyncIterator[m.Task]:
+        """Every task, page after page. It pages by offset: collect first if you delete
+        while iterating, or tasks are skipped."""
         page = 1
         while True:
             batch = await self.list(active=active, page=page, limit=limit)
@@ -166,8 +168,9 @@ class AsyncNotifications:
 
 
 class AsyncToraleClient:
-    """ToraleClient for asyncio: the same arguments and methods, awaited.
-    `async with AsyncToraleClient() as client:` closes its connections."""
+    """ToraleClient for asyncio: the same arguments, methods and errors, awaited.
+    `async with AsyncToraleClient() as client:` (or `await client.close()`) closes its
+    connections."""
 
     def __init__(
         self,
@@ -197,7 +200,12 @@ class AsyncToraleClient:
         return self.settings.base_url
 
     async def aclose(self) -> None:
+        """Close the HTTP connections."""
         await self._transport.close()
+
+    async def close(self) -> None:
+        """The same as aclose(), so both clients have the same methods."""
+        await self.aclose()
 
     async def __aenter__(self) -> AsyncToraleClient:
         return self

@@ -65,7 +65,11 @@ class Tasks:
         return self._transport.send(calls.tasks_list(active=active, page=page, limit=limit))
 
     def iter_all(self, *, active: bool | None = None, limit: int = 100) -> Iterator[m.Task]:
-        """Every task, fetching page after page."""
+        """Every task, fetching page after page.
+
+        It pages by offset: deleting tasks while iterating shifts later tasks onto pages
+        already read, so some are skipped. Collect first (`list(tasks.iter_all())`) if you
+        delete while iterating."""
         page = 1
         while True:
             batch = self.list(active=active, page=page, limit=limit)
@@ -182,11 +186,16 @@ class ToraleClient:
     """A client of one Torale server.
 
     `api_key` defaults to $TORALE_API_KEY; `base_url` (the server's root, without /api/v1)
-    to $TORALE_API_URL, then http://127.0.0.1:8000. `timeout` is per request, in seconds.
-    429 answers are retried up to `max_retries` times when the server asks for a wait of at
-    most `max_retry_wait` seconds; transport failures are retried only for GET, PUT and
-    DELETE, backing off from `backoff` seconds. Use it as a context manager, or call
-    close(), to release its connections.
+    to $TORALE_API_URL, then http://127.0.0.1:8000 (a trailing /api/v1 is dropped).
+    `timeout` bounds each attempt of a request as a whole, in seconds (an httpx.Timeout sets
+    httpx's per-operation limits, and its largest one bounds the attempt). 429 answers are
+    retried up to `max_retries` times when the server asks for a wait of at most
+    `max_retry_wait` seconds; transport failures are retried only for GET, PUT and DELETE,
+    backing off from `backoff` seconds. Use it as a context manager, or call
+    close(), to release its connections; a call after close() raises ClientClosedError.
+
+    Arguments the SDK can check (types, ids, the key, base_url) raise TypeError or ValueError
+    before anything is sent; every other failure of a call is a ToraleError.
     """
 
     def __init__(

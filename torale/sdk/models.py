@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from torale.exceptions import ResponseError
+
 __all__ = [
     "Attempt",
     "ExecuteResult",
@@ -258,29 +260,59 @@ class SendList(_Page[Send]):
 
 
 @functools.cache
-def _field_types(cls: type) -> dict[str, Any]:
+def _field_types(cls: type) -> dict[str, tuple[Any, bool]]:
+    """Each field's type and whether it may be null (its type includes None)."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    fields: dict[str, tuple[Any, bool]] = {}
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        args = typing.get_args(tp)
+        nullable = typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args
+        if nullable:
+            (tp,) = [arg for arg in args if arg is not type(None)]
+        fields[f.name] = (tp, nullable)
+    return fields
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        return _convert(inner, value)
-    if origin is list:
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    if typing.get_origin(tp) is list:
+        if not isinstance(value, list):
+            raise ResponseError(f"{where} is not a list")
         (item,) = typing.get_args(tp)
-        return [_convert(item, v) for v in value]
-    if tp is datetime:
-        return datetime.fromisoformat(value)
+        return [_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(tp):
-        return from_json(tp, value)
+        return _build(tp, value, where)
+    if tp is datetime:
+        try:
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ResponseError(f"{where} is not a date-time") from None
+    # bool is an int in Python: an int field must not take true/false, nor a bool field 1/0.
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ResponseError(f"{where} is not an integer")
+    if tp in (str, bool) and not isinstance(value, tp):
+        raise ResponseError(f"{where} is not a {tp.__name__}")
     return value
 
 
-def from_json(cls: type[M], data: dict[str, Any]) -> M:
-    """An instance of the dataclass `cls` from an API object; unknown keys are ignored and
-    keys the server left out become None."""
-    return cls(**{name: _convert(tp, data.get(name)) for name, tp in _field_types(cls).items()})
+def _build(cls: type[M], data: Any, where: str) -> M:
+    if not isinstance(data, dict):
+        raise ResponseError(f"{where} is not a JSON object")
+    values: dict[str, Any] = {}
+    for name, (tp, nullable) in _field_types(cls).items():
+        value = data.get(name)
+        if value is None:
+            if not nullable:
+                state = "null" if name in data else "missing"
+                raise ResponseError(f"{where}.{name} is {state}")
+            values[name] = None
+        else:
+            values[name] = _convert(tp, value, f"{where}.{name}")
+    return cls(**values)
+
+
+def from_json(cls: type[M], data: Any) -> M:
+    """An instance of the dataclass `cls` from an API object. Unknown keys are ignored and a
+    nullable field may be left out; a missing or null required field, or a value of the
+    wrong type, raises ResponseError."""
+    return _build(cls, data, cls.__name__)
