@@ -170,7 +170,10 @@ def channels_for_task(task) -> list[Channel]:
     else:
         channel_account_email(user=task.owner)
         channels = Channel.objects.filter(owner_id=task.owner_id, is_default=True)
-    return list(channels.filter(enabled=True).select_related("owner").order_by("created_at", "id"))
+    # Making deliveries needs no target or secret: they are decrypted only to send, so a
+    # channel whose secret cannot be read fails its own delivery, never the run.
+    enabled = channels.filter(enabled=True).defer("target", "secret")
+    return list(enabled.select_related("owner").order_by("created_at", "id"))
 
 
 def task_channels_get(*, task) -> tuple[bool, list[Channel]]:

@@ -162,7 +162,7 @@ class NotificationSendViewSet(ToraleViewSet):
         responses=responses(
             {
                 202: s.SendDetailOutputSerializer,
-                409: _error("Only a failed notification can be retried"),
+                409: _error("Only a failed or skipped notification can be retried"),
             },
             404,
         ),

@@ -36,6 +36,7 @@ from executions_app.models import (
 )
 from executions_app.notifiers.base import DeliveryError, Notification, SendResult
 from executions_app.notifiers.registry import get_notifier
+from torale.crypto import UnreadableSecret
 from torale.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,20 @@ DAILY_LIMIT_REACHED = (
 )
 CHANNEL_REMOVED = "The channel was removed before this notification was sent"
 CHANNEL_DISABLED = "The channel was disabled before this notification was sent"
+SECRET_UNREADABLE = (
+    "The channel's address or secret cannot be read with this server's keys (SECRET_KEY or "
+    "TORALE_ENCRYPTION_KEY changed): set the channel up again"
+)
 INTERRUPTED = "The worker stopped during this attempt; whether it arrived is unknown"
 TIME_LIMIT = "Sending took longer than the limit of {seconds} seconds"
 UNEXPECTED = "Sending failed unexpectedly ({kind}); the operators' logs have the details"
 GAVE_UP = "{error} (gave up after {attempts} attempts)"
-NOT_RETRYABLE = "Only a failed notification can be retried"
+NOT_RETRYABLE = "Only a failed or skipped notification can be retried"
+STILL_OVER_LIMIT = (
+    "The daily limit of {limit} notifications for this account is still reached; "
+    "retry once older notifications are a day old"
+)
+RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 
 
 # --- Creating deliveries -------------------------------------------------------------------------
@@ -144,9 +154,12 @@ def delivery_claim(*, delivery_id) -> Delivery | None:
         )
         if not claimed:
             return None
-        delivery = Delivery.objects.select_related(
-            "execution__task", "channel__owner", "owner"
-        ).get(pk=delivery_id)
+        # The channel's secrets are read when sending, where a failure is recorded.
+        delivery = (
+            Delivery.objects.select_related("execution__task", "channel__owner", "owner")
+            .defer("channel__target", "channel__secret")
+            .get(pk=delivery_id)
+        )
         DeliveryAttempt.objects.filter(
             delivery=delivery, outcome=AttemptOutcome.IN_PROGRESS
         ).update(outcome=AttemptOutcome.INTERRUPTED, error=INTERRUPTED)
@@ -186,7 +199,10 @@ def _target(delivery: Delivery):
         raise DeliveryError(CHANNEL_REMOVED, permanent=True)
     if not channel.enabled:
         raise DeliveryError(CHANNEL_DISABLED, permanent=True)
-    return channel_target(channel)
+    try:
+        return channel_target(channel)
+    except UnreadableSecret:
+        raise DeliveryError(SECRET_UNREADABLE, permanent=True) from None
 
 
 def _mine(delivery: Delivery):
@@ -283,10 +299,15 @@ def _ms_since(started: float) -> int:
 
 def delivery_retry(*, delivery: Delivery) -> Delivery:
     """Send a failed delivery again, with a fresh allowance of attempts (same delivery id, so
-    receivers still recognise a repeat)."""
+    receivers still recognise a repeat); or one skipped by the daily limit, once the account
+    is under it again. Raises Conflict otherwise."""
     now = timezone.now()
     with transaction.atomic():
-        updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+        skipped = delivery.status == DeliveryStatus.SKIPPED
+        if skipped and _remaining_today(owner_id=delivery.owner_id, now=now) < 1:
+            limit = settings.TORALE_NOTIFICATIONS_PER_DAY
+            raise Conflict(STILL_OVER_LIMIT.format(limit=limit))
+        updated = Delivery.objects.filter(pk=delivery.pk, status__in=RETRYABLE).update(
             status=DeliveryStatus.PENDING,
             attempt_limit=F("attempts") + settings.TORALE_DELIVERY_MAX_ATTEMPTS,
             error_message=None,

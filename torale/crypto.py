@@ -59,12 +59,16 @@ def encrypt(plaintext: str) -> str:
     return keyring().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
+class UnreadableSecret(ValueError):
+    """A stored value that no configured key opens: a key was changed or lost."""
+
+
 def decrypt(token: str) -> str:
-    """The plaintext; ValueError when no configured key opens it (a key was lost)."""
+    """The plaintext; UnreadableSecret when no configured key opens it."""
     try:
         return keyring().decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeEncodeError):
-        raise ValueError(
+        raise UnreadableSecret(
             "An encrypted value cannot be read with the configured keys "
             "(was TORALE_ENCRYPTION_KEY or SECRET_KEY changed without a fallback?)"
         ) from None

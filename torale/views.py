@@ -172,12 +172,13 @@ def settings_channel_add(request):
 @require_POST
 @owned_page
 def settings_channel_toggle(request, channel_id):
+    channel = channel_get_for_user(channel_id=channel_id, user=request.user)  # else 404
     form = ChannelToggleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That change was not understood; nothing changed.")
         return _back_to("channels")
     field, value = form.cleaned_data["field"], form.cleaned_data["value"]
-    channel = channel_update(channel_id=channel_id, user=request.user, changes={field: value})
+    channel = channel_update(channel_id=channel.pk, user=request.user, changes={field: value})
     if field == "enabled":
         note = "enabled" if value else "disabled: nothing is sent to it"
     else:

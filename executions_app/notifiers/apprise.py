@@ -18,6 +18,7 @@ reported as transient, with Apprise's own words, and the outbox's retry limit en
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import apprise
 import urllib3.util.connection
@@ -147,12 +149,33 @@ def check_url(url: str, *, policy: AddressPolicy | None = None) -> str:
 
 
 def display_url(service: Any) -> str:
-    """The service's URL with passwords and tokens masked (Apprise's privacy mode)."""
+    """The service's URL with passwords and tokens masked: Apprise's privacy mode, then also
+    the user part (some services take their token there) and the parameters that may carry
+    secrets (custom headers `+X-…`, payload fields `-…`, names like key, token, secret)."""
     try:
-        text = str(service.url(privacy=True))
+        text = _mask_the_rest(str(service.url(privacy=True)))
     except Exception:  # a plugin's url() is third-party code; the kind is enough to show
         text = f"{_first(_protocols(service)) or 'apprise'}://***"
     return text if len(text) <= 300 else text[:299] + "…"
+
+
+_SECRET_PARAM = re.compile(r"^[+\-:]|key|token|secret|pass|auth|sig|cred|session", re.I)
+
+
+def _mask_the_rest(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        password = ":****" if ":" in userinfo else ""
+        netloc = f"***{password}@{host}"
+    query = "&".join(
+        f"{name}={'***' if value and _SECRET_PARAM.search(unquote(name)) else value}"
+        if sep
+        else name
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _protocols(service: Any) -> set[str]:

@@ -49,6 +49,8 @@ from executions_app.notifiers.transport import (
 )
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
+# The redirects that resend the same method and body.
+BODY_KEEPING_REDIRECTS = {307, 308}
 ALLOWED_SCHEMES = {"http", "https"}
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
@@ -197,6 +199,15 @@ def _request(
             location = response_headers.get("location")
             if status not in REDIRECT_CODES or not location:
                 return _accept(status, response_headers, body, truncated, current)
+            if status not in BODY_KEEPING_REDIRECTS and method != "GET":
+                # 301/302/303 would turn the POST into a GET: the event would never arrive,
+                # yet the GET's answer would read as delivered.
+                raise DeliveryError(
+                    f"Receiver answered {status} redirecting to {location[:200]}: only 307 and "
+                    "308 redirects keep the request; use the final URL",
+                    permanent=True,
+                    status_code=status,
+                )
             if hop == limits.max_redirects:
                 raise DeliveryError(
                     f"Too many redirects (more than {limits.max_redirects})",
@@ -210,8 +221,6 @@ def _request(
                     k: v for k, v in (headers or {}).items() if k.lower() not in CREDENTIAL_HEADERS
                 }
             current = target
-            if status == 303:  # "see other": fetch the result, do not resend the body
-                method, content = "GET", None
     raise AssertionError("unreachable")  # the loop returns or raises
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from executions_app.channels import channel_account_email
 from executions_app.models import Delivery, Execution
-from executions_app.outbox import delivery_send
+from executions_app.outbox import delivery_retry, delivery_send
 from executions_app.runner import execution_claim, execution_record_success
 from executions_app.services import execution_request_manual
 from tests.factories import make_task, make_user
@@ -26,6 +26,7 @@ from tests.support.outbox import (
     waiting_for_locks,
     webhook_channel,
 )
+from torale.errors import Conflict
 from torale.search import Evaluation
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,36 @@ def test_two_runs_finishing_together_cannot_both_take_the_last_notification(owne
         worker.join_ok()
 
     assert sorted(Delivery.objects.values_list("status", flat=True)) == ["pending", "skipped"]
+
+
+def test_a_skipped_delivery_cannot_be_retried_while_the_limit_is_still_reached(
+    owner, three_channels
+):
+    run = record_run(make_task(owner))
+    skipped = Delivery.objects.get(execution=run, status="skipped")
+
+    with pytest.raises(Conflict) as caught:
+        delivery_retry(delivery=skipped)
+
+    assert caught.value.detail == (
+        "The daily limit of 2 notifications for this account is still reached; "
+        "retry once older notifications are a day old"
+    )
+    skipped.refresh_from_db()
+    assert skipped.status == "skipped"
+
+
+def test_a_skipped_delivery_can_be_retried_and_sent_once_under_the_limit(
+    owner, three_channels, smtp_settings, smtp
+):
+    # A `once` task completes with its run: the notice it skipped must not be lost for good.
+    run = record_run(make_task(owner))
+    skipped = Delivery.objects.get(execution=run, status="skipped")
+
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert delivery_retry(delivery=skipped).status == "pending"
+        delivery_send(delivery_id=skipped.id)
+
+    skipped.refresh_from_db()
+    assert (skipped.status, skipped.attempts, skipped.error_message) == ("sent", 1, None)
+    assert len(smtp.messages) == 1

@@ -213,7 +213,7 @@ def test_a_retried_delivery_gets_a_fresh_allowance_of_attempts(
 def test_a_sent_delivery_cannot_be_retried(delivery, receiver):
     delivery_send(delivery_id=delivery.id)
 
-    with pytest.raises(Conflict, match="Only a failed notification can be retried"):
+    with pytest.raises(Conflict, match="Only a failed or skipped notification can be retried"):
         delivery_retry(delivery=Delivery.objects.get(pk=delivery.pk))
 
     assert len(receiver.requests) == 1

@@ -6,11 +6,17 @@ from __future__ import annotations
 import logging
 
 import pytest
+from cryptography.fernet import Fernet
 from django.db import connection
 
-from executions_app.channels import channel_create, channel_target, task_channels_set
+from executions_app.channels import (
+    channel_account_email,
+    channel_create,
+    channel_target,
+    task_channels_set,
+)
 from executions_app.models import Channel, Delivery
-from executions_app.outbox import delivery_send
+from executions_app.outbox import SECRET_UNREADABLE, delivery_send
 from tests.factories import make_task
 from tests.support.outbox import only_delivery, record_run
 from tests.support.receivers import Reply
@@ -115,3 +121,37 @@ def test_no_log_line_of_an_apprise_send_carries_its_password(
     assert len(receiver.requests) == 1
     assert TOKEN not in caplog.text + " ".join(str(r.args) for r in caplog.records)
     assert TOKEN not in repr(channel_target(channel)) + delivery.recipient
+
+
+def lock_with_another_key(channel: Channel) -> None:
+    """Store the channel's secrets as a server with another SECRET_KEY would have."""
+    foreign = Fernet(Fernet.generate_key())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Channel._meta.db_table} SET target = %s, secret = %s WHERE id = %s",
+            [
+                foreign.encrypt(b"https://x.example").decode(),
+                foreign.encrypt(b"s").decode(),
+                channel.pk,
+            ],
+        )
+
+
+def test_a_channel_whose_secrets_cannot_be_read_fails_only_its_own_delivery(
+    owner, hook, smtp_settings, smtp
+):
+    channel, _ = hook
+    task = make_task(owner)
+    account_email = channel_account_email(user=owner)
+    task_channels_set(task=task, user=owner, channel_ids=[account_email.pk, channel.pk])
+    lock_with_another_key(channel)
+
+    run = record_run(task)  # the result is stored, and a delivery made for each channel
+    for delivery in Delivery.objects.filter(execution=run):
+        delivery_send(delivery_id=delivery.pk)
+
+    assert (run.status, run.condition_met) == ("success", True)
+    outcomes = {d.kind: (d.status, d.error_message) for d in Delivery.objects.filter(execution=run)}
+    assert outcomes["email"] == ("sent", None)
+    assert outcomes["webhook"] == ("failed", SECRET_UNREADABLE)
+    assert len(smtp.messages) == 1

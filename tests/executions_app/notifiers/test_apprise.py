@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from executions_app.notifiers.apprise import AppriseNotifier, AppriseTarget
+from executions_app.notifiers.apprise import AppriseNotifier, AppriseTarget, check_url
 from executions_app.notifiers.base import DeliveryError, TargetRefused
 from tests.support.receivers import Reply
 
@@ -95,3 +95,23 @@ def test_connections_outside_an_apprise_send_are_not_affected(
 def test_the_target_never_shows_its_url():
     target = AppriseTarget("tgram://123456:secret-bot-token/987654")
     assert "secret-bot-token" not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("ntfy://SECRETNTFYTOK@ntfy.sh/topic", ["SECRETNTFYTOK"]),  # ntfy's token is the user
+        (
+            "json://hooks.example/?-apikey=SECRETQPARAM&+X-Token=SECRETHDR",
+            ["SECRETQPARAM", "SECRETHDR"],
+        ),
+        ("json://user:SECRETPW@hooks.example/", ["SECRETPW"]),
+        ("tgram://123456:SECRETBOTTOKEN/987654", ["SECRETBOTTOKEN"]),
+        ("discord://111222/SECRETWEBHOOKTOKEN", ["SECRETWEBHOOKTOKEN"]),
+    ],
+)
+def test_the_display_form_of_a_url_masks_its_tokens(url, secrets, allow_private):
+    display = check_url(url)
+
+    assert display.split("://")[0] in url
+    assert not [secret for secret in secrets if secret in display], display

@@ -111,7 +111,7 @@ def test_it_refuses_a_redirect_to_a_private_address(receiver, other_receiver, se
 
 
 def test_it_refuses_a_redirect_to_the_metadata_service(receiver, allow_private):
-    receiver.script(Reply(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
+    receiver.script(Reply(307, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
     with pytest.raises(TargetRefused) as caught:
         post(receiver.url())
     assert "cloud metadata" in str(caught.value)
@@ -128,18 +128,25 @@ def test_it_follows_a_permanent_redirect_keeping_method_and_body(receiver, allow
     ]
 
 
-def test_a_see_other_redirect_is_fetched_with_get(receiver, allow_private):
-    receiver.script(Reply(303, headers={"Location": "/result"}))
-    post(receiver.url())
-    assert [(r.method, r.body) for r in receiver.requests] == [
-        ("POST", b'{"hello":"world"}'),
-        ("GET", b""),
-    ]
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_a_redirect_that_would_turn_the_post_into_a_get_fails_for_good(
+    receiver, allow_private, status
+):
+    # Followed, the event would never arrive, yet the GET's 200 would read as delivered.
+    receiver.script(Reply(status, headers={"Location": "/result"}))
+    with pytest.raises(DeliveryError) as caught:
+        post(receiver.url())
+    assert caught.value.permanent
+    assert str(caught.value) == (
+        f"Receiver answered {status} redirecting to /result: only 307 and 308 redirects keep "
+        "the request; use the final URL"
+    )
+    assert [r.method for r in receiver.requests] == ["POST"]
 
 
 def test_it_stops_after_the_configured_number_of_redirects(receiver, allow_private):
     allow_private.TORALE_WEBHOOK_MAX_REDIRECTS = 2
-    receiver.default = Reply(302, headers={"Location": "/again"})
+    receiver.default = Reply(307, headers={"Location": "/again"})
     with pytest.raises(DeliveryError) as caught:
         post(receiver.url())
     assert caught.value.permanent

@@ -154,7 +154,7 @@ def test_it_shows_deliveries_and_a_failed_one_reads_failed_with_its_error(owner_
     webhook = row_with(text, "https://hooks.example.com/torale")
     assert ">Failed</span>" in webhook
     assert "The receiver answered 500 (gave up after 6 attempts)" in webhook
-    assert "6 of 6" in webhook
+    assert '<td data-label="Attempts">6</td>' in webhook
     assert "(HTTP 500)" in webhook
     assert "Sent" not in webhook
     assert "Delivered" not in webhook
@@ -178,6 +178,26 @@ def test_a_delivery_being_retried_says_so(owner_client, task):
     assert ">Retrying</span>" in row
     assert "2 of 6" in row
     assert "Connection refused" in row
+
+
+def test_a_delivery_that_failed_at_once_does_not_read_as_waiting_for_more_attempts(
+    owner_client, task
+):
+    execution = make_execution(task, status=ExecutionStatus.SUCCESS, condition_met=True)
+    make_delivery(
+        execution,
+        kind=ChannelKind.WEBHOOK,
+        recipient="https://hooks.example.com/gone",
+        status=DeliveryStatus.FAILED,
+        attempts=1,
+        attempt_limit=6,
+        error_message="The receiver answered 410",
+    )
+
+    row = row_with(owner_client.get(page_url(task)).text, "https://hooks.example.com/gone")
+
+    assert '<td data-label="Attempts">1</td>' in row
+    assert "1 of 6" not in row
 
 
 def test_it_charts_met_not_met_and_failed_runs(owner_client, task):

@@ -292,6 +292,8 @@ def test_removing_a_channel_but_never_the_account_email(owner_client, owner):
     ("suffix", "data"),
     [
         ("toggle", {"field": "enabled", "value": "0"}),
+        ("toggle", {}),
+        ("toggle", {"field": "owner", "value": "1"}),
         ("rotate-secret", {}),
         ("delete", {}),
         ("test", {}),
