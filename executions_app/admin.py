@@ -278,12 +278,24 @@ class DeliveryAdmin(UuidSearchMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    # A delivery is the record of what was sent: nobody edits or deletes it. Retrying one
+    # (an action) needs the model's change permission.
+    def has_change_permission(self, request, obj: Delivery | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj: Delivery | None = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
     @admin.display(description="error")
     def short_error(self, delivery: Delivery) -> str:
         text = delivery.error_message or ""
         return text if len(text) <= 80 else text[:79] + "…"
 
-    @admin.action(description="Retry the selected failed deliveries")
+    @admin.action(description="Retry the selected failed deliveries", permissions=["retry"])
     def retry_failed(self, request, queryset: QuerySet[Delivery]) -> None:
         retried = skipped = 0
         for delivery in queryset.filter(status=DeliveryStatus.FAILED):

@@ -14,6 +14,7 @@ import httpx
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from executions_app.models import Channel, ChannelKind, ChannelRole, TaskChannel
@@ -24,6 +25,7 @@ from executions_app.notifiers.base import DeliveryError, TargetRefused, sample_n
 from executions_app.notifiers.email import EmailTarget
 from executions_app.notifiers.registry import get_notifier
 from executions_app.notifiers.webhook import WebhookTarget, display_url
+from tasks_app.models import Task
 from torale.errors import DomainError, NotFound
 
 CHANNEL_NOT_FOUND = "Channel not found"
@@ -257,10 +259,28 @@ def channel_rotate_secret(*, channel_id, user) -> tuple[Channel, str]:
     return channel, secret
 
 
+@transaction.atomic
 def channel_delete(*, channel_id, user) -> None:
     channel = channel_get_for_user(channel_id=channel_id, user=user)
     if channel.role == ChannelRole.ACCOUNT_EMAIL:
         raise ChannelInUse("The account email cannot be removed; disable it instead")
+    # A task that notifies only this channel would silently fall back to the defaults
+    # (say, email for a task chosen to be webhook-only): the user decides that, not a delete.
+    choosers = TaskChannel.objects.filter(channel=channel).values("task_id")
+    stranded = list(
+        Task.objects.filter(pk__in=choosers)
+        .annotate(chosen=Count("channel_choices"))
+        .filter(chosen=1)
+        .order_by("name")
+        .values_list("name", flat=True)[:4]
+    )
+    if stranded:
+        names = ", ".join(f"“{name}”" for name in stranded[:3])
+        more = " and others" if len(stranded) > 3 else ""
+        raise ChannelInUse(
+            f"“{channel.name}” is the only channel of {names}{more}: choose other channels "
+            "for those tasks first, or disable this one"
+        )
     channel.delete()  # its deliveries stay, with their recipient and outcome
 
 

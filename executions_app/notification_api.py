@@ -290,7 +290,10 @@ class ChannelViewSet(ToraleViewSet):
         responses=responses(
             {
                 204: None,
-                400: _error("The account email cannot be removed"),
+                400: _error(
+                    "The account email cannot be removed; or the channel is the only one "
+                    "some task notifies"
+                ),
                 404: CHANNEL_NOT_FOUND,
             }
         ),

@@ -14,8 +14,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.html import format_html, format_html_join
-from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.admin import CrontabScheduleAdmin, PeriodicTaskAdmin, PeriodicTaskForm
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from executions_app.models import Delivery, Execution
 from executions_app.services import execution_request_manual
@@ -262,11 +262,11 @@ class TaskAdmin(UuidSearchMixin, admin.ModelAdmin):
         for reason in refused:
             self.message_user(request, f"Not {verb.lower()}: {reason}", messages.WARNING)
 
-    @admin.action(description="Pause the selected tasks")
+    @admin.action(description="Pause the selected tasks", permissions=["change"])
     def pause(self, request, queryset: QuerySet[Task]) -> None:
         self._move_to(request, queryset, TaskState.PAUSED, "Paused")
 
-    @admin.action(description="Resume the selected tasks")
+    @admin.action(description="Resume the selected tasks", permissions=["change"])
     def resume(self, request, queryset: QuerySet[Task]) -> None:
         self._move_to(request, queryset, TaskState.ACTIVE, "Resumed")
 
@@ -299,11 +299,13 @@ class TaskAdmin(UuidSearchMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Run the selected tasks now")
+    @admin.action(description="Run the selected tasks now", permissions=["change"])
     def run_now(self, request, queryset: QuerySet[Task]) -> None:
         self._run(request, queryset, force=False)
 
-    @admin.action(description="Run the selected tasks now, cancelling runs in flight")
+    @admin.action(
+        description="Run the selected tasks now, cancelling runs in flight", permissions=["change"]
+    )
     def run_now_force(self, request, queryset: QuerySet[Task]) -> None:
         self._run(request, queryset, force=True)
 
@@ -398,32 +400,72 @@ class ToralePeriodicTaskAdmin(PeriodicTaskAdmin):
             )
         return queryset.exclude(name__startswith=MIRROR_PREFIX)
 
-    @admin.action(description="Enable selected tasks")
+    @admin.action(description="Enable selected tasks", permissions=["change"])
     def enable_tasks(self, request, queryset):
         others = self._without_mirrors(request, queryset)
         if others.exists():
             super().enable_tasks(request, others)
 
-    @admin.action(description="Disable selected tasks")
+    @admin.action(description="Disable selected tasks", permissions=["change"])
     def disable_tasks(self, request, queryset):
         others = self._without_mirrors(request, queryset)
         if others.exists():
             super().disable_tasks(request, others)
 
-    @admin.action(description="Toggle activity of selected tasks")
+    @admin.action(description="Toggle activity of selected tasks", permissions=["change"])
     def toggle_tasks(self, request, queryset):
         others = self._without_mirrors(request, queryset)
         if others.exists():
             super().toggle_tasks(request, others)
 
-    @admin.action(description="Run selected tasks")
+    @admin.action(description="Run selected tasks", permissions=["change"])
     def run_tasks(self, request, queryset):
         others = self._without_mirrors(request, queryset)
         if others.exists():
             super().run_tasks(request, others)
 
 
-# django_celery_beat comes before tasks_app in INSTALLED_APPS, so its admin is registered.
-if admin.site.is_registered(PeriodicTask):
-    admin.site.unregister(PeriodicTask)
-admin.site.register(PeriodicTask, ToralePeriodicTaskAdmin)
+def mirrors_crontab(crontab: CrontabSchedule | None) -> bool:
+    return (
+        crontab is not None
+        and crontab.periodictask_set.filter(name__startswith=MIRROR_PREFIX).exists()
+    )
+
+
+class ToraleCrontabScheduleAdmin(CrontabScheduleAdmin):
+    """django-celery-beat's crontabs, read-only while a task mirror uses one.
+
+    Mirrors share a crontab row per (expression, zone); editing it would make every mirror
+    that shares it disagree with its task (which keeps its own schedule). Change the tasks.
+    """
+
+    def has_change_permission(self, request, obj: CrontabSchedule | None = None) -> bool:
+        return not mirrors_crontab(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj: CrontabSchedule | None = None) -> bool:
+        return not mirrors_crontab(obj) and super().has_delete_permission(request, obj)
+
+    def get_fields(self, request, obj: CrontabSchedule | None = None):
+        fields = super().get_fields(request, obj)
+        return (*fields, "torale_note") if mirrors_crontab(obj) else fields
+
+    def get_readonly_fields(self, request, obj: CrontabSchedule | None = None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "torale_note") if mirrors_crontab(obj) else fields
+
+    @admin.display(description="Torale")
+    def torale_note(self, crontab: CrontabSchedule) -> str:
+        return (
+            "Used by mirrors of Torale tasks, which follow their task's schedule: change the "
+            "schedule on the task instead."
+        )
+
+
+# django_celery_beat comes before tasks_app in INSTALLED_APPS, so its admins are registered.
+for model, model_admin in (
+    (PeriodicTask, ToralePeriodicTaskAdmin),
+    (CrontabSchedule, ToraleCrontabScheduleAdmin),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)

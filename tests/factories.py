@@ -51,9 +51,8 @@ VALID_TASK = {
 
 def make_user(username: str | None = None, **extra) -> User:
     username = username or f"user{next(_seq)}"
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.com", password="pw-for-tests-1", **extra
-    )
+    extra.setdefault("email", f"{username}@example.com")
+    return User.objects.create_user(username=username, password="pw-for-tests-1", **extra)
 
 
 def make_api_key(user: User, name: str = "tests") -> str:

@@ -30,10 +30,6 @@ from torale.errors import NotFound
 from torale.models import ApiKey, User
 from torale.services import api_key_create, api_key_revoke, user_delete
 
-admin.site.site_header = "Torale operations"
-admin.site.site_title = "Torale admin"
-admin.site.index_title = "Tasks, runs, notifications and accounts"
-
 # --- Shared by the apps' admins -----------------------------------------------------------
 
 
@@ -324,7 +320,7 @@ class ApiKeyAdmin(UuidSearchMixin, admin.ModelAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
     def revoke(self, request, queryset: QuerySet[ApiKey]) -> None:
         revoked = skipped = 0
         for key in queryset.select_related("user"):

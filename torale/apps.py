@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class ToraleConfig(AppConfig):
@@ -11,3 +12,7 @@ class ToraleConfig(AppConfig):
         # while every Django process still publishes with the configured broker.
         from torale import checks  # noqa: F401  (registers system checks)
         from torale.celery import app  # noqa: F401
+
+
+class ToraleAdminConfig(AdminConfig):
+    default_site = "torale.admin_site.ToraleAdminSite"

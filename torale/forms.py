@@ -61,6 +61,34 @@ class TimezonePreferenceForm(SettingsForm):
         return clean_timezone_name(self.cleaned_data["timezone"])
 
 
+class AccountEmailForm(SettingsForm):
+    """The account's address; changing it takes the current password, as it is where
+    password resets go."""
+
+    id_prefix = "email"
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="Notifications to your account email and password resets go here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    current_password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_current_password(self) -> str:
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your current password.")
+        return password
+
+
 class ApiKeyForm(SettingsForm):
     id_prefix = "key"
     name = forms.CharField(

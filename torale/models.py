@@ -9,6 +9,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 API_KEY_PREFIX = "sk_"
@@ -16,6 +17,7 @@ API_KEY_RANDOM_LENGTH = 32
 API_KEY_ALPHABET = string.ascii_letters + string.digits
 # How many characters of the key (after "sk_") are kept to tell keys apart in lists.
 API_KEY_DISPLAY_CHARS = 6
+EMAIL_TAKEN = "An account with this email exists already."
 
 
 class User(AbstractUser):
@@ -27,6 +29,16 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # Password resets and notifications go to this address: one account per address,
+            # whatever its case (an account may have none).
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message=EMAIL_TAKEN,
+            ),
+        ]
 
 
 def generate_api_key() -> str:

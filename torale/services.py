@@ -7,14 +7,22 @@ from datetime import timedelta
 from functools import cache, lru_cache
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.utils import timezone
 
 from tasks_app.cron import INVALID_TIMEZONE, is_valid_timezone
-from torale.errors import InvalidTimezone, NotFound
+from torale.errors import Conflict, InvalidTimezone, NotFound
 from torale.models import (
     API_KEY_DISPLAY_CHARS,
     API_KEY_PREFIX,
+    EMAIL_TAKEN,
     ApiKey,
     User,
     generate_api_key,
@@ -149,6 +157,21 @@ def user_timezone_set(*, user: User, timezone: str) -> User:
         raise InvalidTimezone(INVALID_TIMEZONE)
     user.timezone = timezone
     user.save(update_fields=["timezone"])
+    return user
+
+
+def user_email_set(*, user: User, email: str) -> User:
+    """Change the account's address (notifications and password resets go there). Raises
+    Conflict when another account has it, in any case; the database enforces the same."""
+    email = User.objects.normalize_email(email.strip())
+    try:
+        with transaction.atomic():
+            if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                raise Conflict(EMAIL_TAKEN)
+            user.email = email
+            user.save(update_fields=["email"])
+    except IntegrityError as exc:  # taken meanwhile by another request
+        raise Conflict(EMAIL_TAKEN) from exc
     return user
 
 

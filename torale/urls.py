@@ -31,11 +31,14 @@ account_urls = [
         "password_reset_confirm",
     ),
     page("reset/done", auth_views.PasswordResetCompleteView.as_view(), "password_reset_complete"),
+    page("password", auth_views.PasswordChangeView.as_view(), "password_change"),
+    page("password/done", auth_views.PasswordChangeDoneView.as_view(), "password_change_done"),
 ]
 
 ID = r"(?P<{}>[0-9a-fA-F-]{{32,36}})"
 settings_urls = [
     page("timezone", views.settings_timezone, "settings-timezone"),
+    page("email", views.settings_email, "settings-email"),
     page("api-keys", views.settings_api_key_create, "settings-api-key-create"),
     page(
         f"api-keys/{ID.format('key_id')}/revoke",

@@ -31,7 +31,9 @@ from executions_app.channels import (
     webhook_config_put,
 )
 from executions_app.models import ChannelRole
+from torale.errors import Conflict
 from torale.forms import (
+    AccountEmailForm,
     ApiKeyForm,
     ChannelForm,
     ChannelToggleForm,
@@ -41,7 +43,12 @@ from torale.forms import (
 )
 from torale.models import ApiKey
 from torale.pages import owned_page, retry_after_if_limited, wants_json
-from torale.services import api_key_create, api_key_revoke, user_timezone_set
+from torale.services import (
+    api_key_create,
+    api_key_revoke,
+    user_email_set,
+    user_timezone_set,
+)
 
 # --- Accounts ------------------------------------------------------------------------------------
 
@@ -66,6 +73,7 @@ def _settings_page(request, *, status: int = 200, **context):
     user = request.user
     channels = channel_list_for_user(user=user)
     context.setdefault("timezone_form", TimezonePreferenceForm(initial={"timezone": user.timezone}))
+    context.setdefault("email_form", AccountEmailForm(user=user, initial={"email": user.email}))
     context.setdefault("api_key_form", ApiKeyForm())
     context.setdefault("webhook_form", WebhookForm())
     context.setdefault("channel_form", ChannelForm())
@@ -104,6 +112,21 @@ def settings_timezone(request):
     user_timezone_set(user=request.user, timezone=form.cleaned_data["timezone"])
     messages.success(request, f"Time zone set to {form.cleaned_data['timezone']}.")
     return _back_to("timezone")
+
+
+@require_POST
+@login_required
+def settings_email(request):
+    form = AccountEmailForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            user_email_set(user=request.user, email=form.cleaned_data["email"])
+        except Conflict as exc:
+            form.add_error("email", exc.detail)
+    if not form.is_valid():
+        return _settings_page(request, status=422, email_form=form)
+    messages.success(request, f"Your email is now {request.user.email}.")
+    return _back_to("account")
 
 
 @require_POST

@@ -7,6 +7,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from executions_app.channels import (
+    ChannelInUse,
     InvalidTarget,
     channel_account_email,
     channel_delete,
@@ -127,6 +128,41 @@ def test_an_invalid_email_address_is_an_invalid_target():
     assert check_target("email", " team@example.com ").target == "team@example.com"
 
 
+# --- Removing a channel -----------------------------------------------------------------------
+
+
+def test_a_channel_that_is_some_tasks_only_choice_is_not_removed(owner, allow_private):
+    channel, _ = webhook_channel(owner, "https://hooks.example.com/only")
+    alone = make_task(owner, name="Webhook only")
+    shared = make_task(owner, name="Webhook and email")
+    task_channels_set(task=alone, user=owner, channel_ids=[channel.id])
+    task_channels_set(
+        task=shared, user=owner, channel_ids=[channel.id, channel_account_email(user=owner).id]
+    )
+
+    with pytest.raises(ChannelInUse) as refused:
+        channel_delete(channel_id=channel.id, user=owner)
+
+    assert refused.value.detail == (
+        f"“{channel.name}” is the only channel of “Webhook only”: choose other channels for "
+        "those tasks first, or disable this one"
+    )
+    assert Channel.objects.filter(pk=channel.pk).exists()
+    assert task_channels_get(task=alone) == (True, [channel])
+
+
+def test_a_channel_that_other_tasks_share_with_more_channels_is_removed(owner, allow_private):
+    channel, _ = webhook_channel(owner, "https://hooks.example.com/shared")
+    email = channel_account_email(user=owner)
+    task = make_task(owner)
+    task_channels_set(task=task, user=owner, channel_ids=[channel.id, email.id])
+
+    channel_delete(channel_id=channel.id, user=owner)
+
+    assert not Channel.objects.filter(pk=channel.pk).exists()
+    assert task_channels_get(task=task) == (True, [email])
+
+
 # --- Channel changes after the delivery was created ------------------------------------------
 
 
@@ -140,6 +176,8 @@ def pending(owner, receiver, allow_private):
 
 
 def test_a_delivery_whose_channel_was_removed_fails_saying_so(owner, pending, receiver):
+    email = channel_account_email(user=owner)
+    task_channels_set(task=pending.task, user=owner, channel_ids=[email.id])
     channel_delete(channel_id=pending.channel_id, user=owner)
 
     delivery_send(delivery_id=pending.id)

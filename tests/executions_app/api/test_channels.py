@@ -8,6 +8,7 @@ from standardwebhooks.webhooks import Webhook
 
 from executions_app.channels import channel_create
 from executions_app.models import Channel, ChannelRole
+from tests.factories import make_task
 from tests.support.receivers import Reply
 
 pytestmark = pytest.mark.django_db
@@ -293,6 +294,24 @@ def test_the_account_email_cannot_be_removed(api):
     assert response.status_code == 400
     assert response.json() == {"detail": "The account email cannot be removed; disable it instead"}
     assert api.get(url(account["id"])).status_code == 200
+
+
+def test_a_channel_that_a_task_notifies_alone_is_not_removed(api, owner, email_channel):
+    task = make_task(owner, name="Price watch")
+    api.put(
+        f"/api/v1/tasks/{task.id}/channels",
+        {"channel_ids": [str(email_channel.id)]},
+        format="json",
+    )
+
+    response = api.delete(url(email_channel.id))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "“alerts@example.com” is the only channel of “Price watch”: choose other "
+        "channels for those tasks first, or disable this one"
+    }
+    assert api.get(url(email_channel.id)).status_code == 200
 
 
 # --- Test send and secret rotation -------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_a_crontab_used_by_a_mirror_cannot_be_deleted(admin_client, task):
     page = admin_client.get(url)
     response = admin_client.post(url, {"post": "yes"})
 
-    assert "periodic task" in page.context["perms_lacking"]
+    assert page.status_code == 403
     assert response.status_code == 403
     assert CrontabSchedule.objects.filter(pk=crontab.pk).exists()
     assert PeriodicTask.objects.filter(pk=task.periodic_task_id).exists()

@@ -71,6 +71,17 @@ def test_the_time_zone_follows_the_services_rule(admin_client, owner):
     assert owner.timezone == "Europe/Berlin"
 
 
+def test_another_accounts_address_is_refused_in_any_case(admin_client, owner, other_user):
+    taken = other_user.email.upper()
+
+    response = admin_client.post(f"{USERS}{owner.pk}/change/", change_data(owner, email=taken))
+
+    assert response.status_code == 200
+    assert "An account with this email exists already." in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.email == "owner@example.com"
+
+
 def test_an_operator_can_add_a_user(admin_client):
     response = admin_client.post(
         f"{USERS}add/",
