@@ -66,10 +66,18 @@ def execution_claim(*, execution_id) -> Execution | None:
     # Two conditional UPDATEs rather than one, so that a takeover is known as such.
     if runs.filter(_waiting(now)).update(**claim):
         return Execution.objects.select_related("task").get(pk=execution_id)
-    if not runs.filter(_abandoned(now)).update(**claim):
+    abandoned = runs.filter(_abandoned(now))
+    # When the lost attempt began: when its worker died is unknown, and the takeover may
+    # come a whole lease later.
+    lost_started = abandoned.values_list("started_at", flat=True).first()
+    if not abandoned.update(**claim):
         return None
     execution = Execution.objects.select_related("task").get(pk=execution_id)
-    lost = {"attempt": execution.attempts - 1, "error": WORKER_STOPPED, "at": iso_utc(now)}
+    lost = {
+        "attempt": execution.attempts - 1,
+        "error": WORKER_STOPPED,
+        "at": iso_utc(lost_started or now),
+    }
     execution.attempt_errors = [*execution.attempt_errors, lost]
     _mine(execution).update(attempt_errors=execution.attempt_errors)
     return execution

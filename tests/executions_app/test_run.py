@@ -10,6 +10,7 @@ from executions_app.runner import execution_claim, execution_run
 from executions_app.services import executions_create_scheduled
 from tasks_app.services import task_update
 from tests.factories import make_task
+from torale.timeutils import iso_utc
 
 pytestmark = pytest.mark.django_db
 
@@ -58,16 +59,18 @@ def test_only_one_worker_can_claim_a_run(pending_run):
 
 def test_a_run_whose_lease_expired_can_be_taken_over(pending_run):
     first = execution_claim(execution_id=pending_run.id)
+    began = timezone.now() - timedelta(minutes=7)
     Execution.objects.filter(pk=first.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1)
+        started_at=began, lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
     second = execution_claim(execution_id=pending_run.id)
 
     assert second is not None and second.attempts == 2
     stored = Execution.objects.get(pk=pending_run.pk)
-    assert [(r["attempt"], r["error"]) for r in stored.attempt_errors] == [
-        (1, "The worker running this attempt stopped before finishing")
+    # The lost attempt is dated when it began, not when it was found abandoned.
+    assert [(r["attempt"], r["error"], r["at"]) for r in stored.attempt_errors] == [
+        (1, "The worker running this attempt stopped before finishing", iso_utc(began))
     ]
 
 
