@@ -4,6 +4,8 @@ the test send. Every caller (API, pages, admin) goes through these functions.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -61,6 +63,20 @@ def check_email(address: str) -> CheckedTarget:
     return CheckedTarget(address, address)
 
 
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def _is_host_name(raw_host: bytes) -> bool:
+    """A DNS name (IDNA-encoded) or an IP address; httpx accepts hosts such as `exa mple.com`
+    (keeping them percent-encoded) that no resolver could ever find."""
+    host = raw_host.decode("ascii", "replace")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_HOST_NAME.fullmatch(host))
+    return True
+
+
 def check_webhook_url(url: str) -> CheckedTarget:
     """A webhook URL users may save: https (http only where private targets are allowed, i.e.
     local development), and not an address the policy refuses."""
@@ -72,8 +88,10 @@ def check_webhook_url(url: str) -> CheckedTarget:
     except (httpx.InvalidURL, TypeError):
         raise InvalidTarget("Enter a valid URL") from None
     policy = AddressPolicy.from_settings()
-    if parsed.scheme not in {"http", "https"} or not parsed.host:
+    if parsed.scheme not in {"http", "https"} or not _is_host_name(parsed.raw_host):
         raise InvalidTarget("Enter a valid http(s) URL")
+    if any(c.isspace() for c in url):
+        raise InvalidTarget("A URL cannot contain spaces; percent-encode them (%20)")
     if parsed.scheme == "http" and not policy.allow_private:
         raise InvalidTarget("Webhook URLs must use https")
     try:

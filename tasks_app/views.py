@@ -233,11 +233,21 @@ def task_detail_page(request, task_id):
     )
 
 
+def _state_refusal(exc: InvalidStateTransition) -> str:
+    """The service's refusal in the page's words (the API keeps the reference's)."""
+    if exc.current == TaskState.COMPLETED and exc.requested == TaskState.PAUSED:
+        return (
+            "This task has completed: it stopped after notifying you once, as it was set to, "
+            "so there is nothing to pause. Resume it to watch again."
+        )
+    return f"This task cannot go from {exc.current} to {exc.requested}."
+
+
 def _change_state(request, task_id, state: str, done: str):
     try:
         task = task_update(task_id=task_id, user=request.user, changes={"state": state})
     except InvalidStateTransition as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, _state_refusal(exc))
         return redirect(_task_url(task_id))
     messages.success(request, done.format(name=task.name))
     return redirect(_task_url(task.pk))

@@ -29,6 +29,7 @@ class InvalidStateTransition(DomainError):
 
     def __init__(self, current: str, requested: str):
         super().__init__(f"Invalid state transition: {current} -> {requested}")
+        self.current, self.requested = current, requested
 
 
 class InvalidTimezone(DomainError):

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from torale import views
 from torale.api.keys import ApiKeyViewSet, MeViewSet
 
+handler400 = "torale.api.errors.bad_request"
 handler404 = "torale.api.errors.not_found"
 handler500 = "torale.api.errors.server_error"
 

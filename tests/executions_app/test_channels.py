@@ -104,6 +104,20 @@ def test_private_and_malformed_webhook_urls_are_invalid_targets(url):
         check_webhook_url(url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bücher.example/hook",  # an IDN, sent as xn--bcher-kva.example
+        "https://[2606:4700:4700::1111]/hook",
+        "https://hooks.example.com./hook",
+        "https://hook_service.internal.example.com/hook",
+        "https://hooks.example.com/a%20b?x=1",
+    ],
+)
+def test_well_formed_public_webhook_urls_are_accepted(url):
+    assert check_webhook_url(url).target == url
+
+
 def test_plain_http_is_refused_for_public_hosts_without_the_operator_setting():
     with pytest.raises(InvalidTarget, match="https"):
         check_webhook_url("http://hooks.example.com/a")

@@ -116,6 +116,14 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    """A request Django refused to read (a form body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    fields, a bad Host): the API's error shape, or the HTML 400 page."""
+    if request.path.startswith(API_PATH_PREFIXES):
+        return JsonResponse({"detail": "Bad Request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request):
     if request.path.startswith(API_PATH_PREFIXES):
         return JsonResponse({"detail": "Internal Server Error"}, status=500)

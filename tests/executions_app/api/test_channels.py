@@ -168,6 +168,13 @@ def test_it_rejects_a_malformed_channel(api, owner, body, loc, type_):
     [
         ("email", "not-an-address", "Enter a valid email address"),
         ("webhook", "http://hooks.example.com/x", "Webhook URLs must use https"),
+        ("webhook", "https://exa mple.com/", "Enter a valid http(s) URL"),
+        (
+            "webhook",
+            "https://hooks.example.com/a b",
+            "A URL cannot contain spaces; percent-encode them (%20)",
+        ),
+        ("webhook", "https://hooks..example.com/", "Enter a valid http(s) URL"),
         (
             "webhook",
             "https://169.254.169.254/latest",

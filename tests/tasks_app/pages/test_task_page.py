@@ -278,7 +278,7 @@ def test_an_impossible_state_change_is_explained(owner_client, owner):
 
     response = owner_client.post(page_url(task, "/pause"), follow=True)
 
-    assert "Invalid state transition: completed -&gt; paused" in response.text
+    assert "This task has completed: it stopped after notifying you once" in response.text
     task.refresh_from_db()
     assert task.state == TaskState.COMPLETED
 

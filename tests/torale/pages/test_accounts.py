@@ -179,3 +179,19 @@ def test_the_api_keeps_its_json_404(owner_client):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+def test_a_form_with_too_many_fields_gets_the_html_400_page_and_changes_nothing(
+    owner_client, task, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    fields = {f"field{n}": "x" for n in range(60)}
+
+    response = owner_client.post(f"/tasks/{task.pk}/edit", {**fields, "name": "Renamed"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "Request not accepted" in response.text
+    assert "Nothing was changed" in response.text
+    task.refresh_from_db()
+    assert task.name != "Renamed"
