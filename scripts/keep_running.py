@@ -15,6 +15,8 @@ status: then honcho stops the rest, as it would without this wrapper.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -22,11 +24,22 @@ import sys
 import threading
 import time
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 GIVE_UP_AFTER = 5  # quick failures in a row
 QUICK_SECONDS = 10.0  # a run shorter than this counts as a quick failure
 LONGEST_WAIT = 30.0
 # The wait after a failure that followed a long run; doubled on each quick failure after.
 FIRST_WAIT = float(os.environ.get("KEEP_RUNNING_FIRST_WAIT", "1"))
+
+
+def _die_with_parent() -> None:
+    """In the child, on Linux: SIGTERM when this supervisor dies, even by SIGKILL, so that
+    the command (outside our process group) is never left running on its own."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: a SIGKILLed supervisor leaves the command to its own end
 
 
 def describe(status: int) -> str:
@@ -58,7 +71,9 @@ def supervise(name: str, command: list[str]) -> int:
     wait = FIRST_WAIT
     while True:
         started = time.monotonic()
-        child = subprocess.Popen(command)
+        # Its own process group: a signal to ours (honcho signals the whole group) reaches the
+        # command once, from here, and not its own children (Celery's pool) behind its back.
+        child = subprocess.Popen(command, process_group=0, preexec_fn=_die_with_parent)
         if stop.is_set():  # asked to stop while it was being started
             child.send_signal(signal.SIGTERM)
         status = child.wait()

@@ -133,3 +133,40 @@ def test_a_command_that_ends_with_0_is_not_started_again():
 
     assert proc.returncode == 0
     assert proc.stderr == ""
+
+
+def test_the_child_does_not_outlive_a_supervisor_killed_with_9(supervised):
+    proc, pid_file = supervised
+    child = wait_for(lambda: pids_in(pid_file))[0]
+
+    proc.kill()
+    proc.wait()
+
+    wait_for(lambda: not alive(child))
+
+
+def test_a_signal_to_the_whole_process_group_reaches_the_child_once(tmp_path):
+    """honcho stops a process with killpg: the command must get one SIGTERM, from us."""
+    log = tmp_path / "signals"
+    script = tmp_path / "counter.py"
+    script.write_text(
+        "import signal, sys, time\n"
+        f"log = open({str(log)!r}, 'a')\n"
+        "def on_term(*_):\n"
+        "    print('TERM', file=log, flush=True)\n"
+        "    time.sleep(0.5)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, on_term)\n"
+        "print('up', file=log, flush=True)\n"
+        "while True: time.sleep(0.1)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(KEEP_RUNNING), "counter", "--", sys.executable, str(script)],
+        start_new_session=True,
+    )
+    wait_for(lambda: log.exists() and "up" in log.read_text())
+
+    os.killpg(proc.pid, signal.SIGTERM)
+
+    assert proc.wait(timeout=10) == 0
+    assert log.read_text().split() == ["up", "TERM"]
