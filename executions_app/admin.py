@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 
+from executions_app.channels import channel_delete_refusal
 from executions_app.models import (
     Channel,
+    ChannelRole,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
@@ -236,6 +240,33 @@ class ChannelAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # A channel's target must pass the address checks: users add them through the API.
         return False
+
+    def has_delete_permission(self, request, obj: Channel | None = None) -> bool:
+        if obj is not None and obj.role == ChannelRole.ACCOUNT_EMAIL:
+            return False  # the account email is disabled, never removed
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The service's rules hold here too: a channel some task notifies alone stays.
+        channel = self.get_object(request, object_id)
+        if (
+            channel is not None
+            and request.method == "POST"
+            and self.has_delete_permission(request, channel)
+        ):
+            with transaction.atomic():
+                refusal = channel_delete_refusal(channel)
+                if refusal is None:
+                    return super().delete_view(request, object_id, extra_context)
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(admin_change_url(channel))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        # Bulk delete would bypass those rules (and report every row deleted): one at a time.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 class DeliveryAttemptInline(admin.TabularInline):

@@ -29,6 +29,7 @@ from executions_app.notifiers.registry import get_notifier
 from executions_app.notifiers.webhook import WebhookTarget, display_url
 from tasks_app.models import Task
 from torale.errors import DomainError, NotFound
+from torale.inflight import provider_call_slot
 
 CHANNEL_NOT_FOUND = "Channel not found"
 ACCOUNT_EMAIL_NAME = "Account email"
@@ -63,7 +64,11 @@ def check_email(address: str) -> CheckedTarget:
     return CheckedTarget(address, address)
 
 
-_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+# A DNS label: 1 to 63 letters, digits, hyphens (not at either end) or underscores.
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+# Percent-encoded control characters (%00-%1F, %7F): a receiver's URL never needs them, and
+# shown decoded they would break lines of the pages and logs that name the recipient.
+_ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 
 
 def _is_host_name(raw_host: bytes) -> bool:
@@ -73,7 +78,8 @@ def _is_host_name(raw_host: bytes) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return bool(_HOST_NAME.fullmatch(host))
+        name = host.removesuffix(".")
+        return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
     return True
 
 
@@ -92,6 +98,10 @@ def check_webhook_url(url: str) -> CheckedTarget:
         raise InvalidTarget("Enter a valid http(s) URL")
     if any(c.isspace() for c in url):
         raise InvalidTarget("A URL cannot contain spaces; percent-encode them (%20)")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InvalidTarget("A port is a number from 1 to 65535")
+    if any(not c.isprintable() for c in url) or _ENCODED_CONTROL.search(url):
+        raise InvalidTarget("A URL cannot contain control characters")
     if parsed.scheme == "http" and not policy.allow_private:
         raise InvalidTarget("Webhook URLs must use https")
     try:
@@ -277,14 +287,20 @@ def channel_rotate_secret(*, channel_id, user) -> tuple[Channel, str]:
     return channel, secret
 
 
-@transaction.atomic
-def channel_delete(*, channel_id, user) -> None:
-    channel = channel_get_for_user(channel_id=channel_id, user=user)
+def channel_delete_refusal(channel: Channel) -> str | None:
+    """Why `channel` may not be removed, or None. Call it in the transaction that deletes:
+    it locks the tasks that chose the channel, so two removals of a task's last two
+    channels cannot both see the other one still there."""
     if channel.role == ChannelRole.ACCOUNT_EMAIL:
-        raise ChannelInUse("The account email cannot be removed; disable it instead")
+        return "The account email cannot be removed; disable it instead"
     # A task that notifies only this channel would silently fall back to the defaults
     # (say, email for a task chosen to be webhook-only): the user decides that, not a delete.
-    choosers = TaskChannel.objects.filter(channel=channel).values("task_id")
+    choosers = list(
+        Task.objects.select_for_update()
+        .filter(channel_choices__channel=channel)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     stranded = list(
         Task.objects.filter(pk__in=choosers)
         .annotate(chosen=Count("channel_choices"))
@@ -292,13 +308,22 @@ def channel_delete(*, channel_id, user) -> None:
         .order_by("name")
         .values_list("name", flat=True)[:4]
     )
-    if stranded:
-        names = ", ".join(f"“{name}”" for name in stranded[:3])
-        more = " and others" if len(stranded) > 3 else ""
-        raise ChannelInUse(
-            f"“{channel.name}” is the only channel of {names}{more}: choose other channels "
-            "for those tasks first, or disable this one"
-        )
+    if not stranded:
+        return None
+    names = ", ".join(f"“{name}”" for name in stranded[:3])
+    more = " and others" if len(stranded) > 3 else ""
+    return (
+        f"“{channel.name}” is the only channel of {names}{more}: choose other channels "
+        "for those tasks first, or disable this one"
+    )
+
+
+@transaction.atomic
+def channel_delete(*, channel_id, user) -> None:
+    channel = channel_get_for_user(channel_id=channel_id, user=user)
+    refusal = channel_delete_refusal(channel)
+    if refusal:
+        raise ChannelInUse(refusal)
     channel.delete()  # its deliveries stay, with their recipient and outcome
 
 
@@ -355,14 +380,17 @@ class TestResult:
 
 
 def channel_send_test(*, channel: Channel) -> TestResult:
-    """Send a sample notice now and report what the receiver answered (nothing is recorded)."""
-    started = time.monotonic()
-    try:
-        target = channel_target(channel)
-        result = get_notifier(channel.kind).send(sample_notification(), target)
-    except DeliveryError as exc:
-        return TestResult(False, exc.status_code, exc.message, _ms_since(started))
-    return TestResult(True, result.status_code, None, _ms_since(started), result.detail)
+    """Send a sample notice now and report what the receiver answered (nothing is recorded).
+    Holds one of the owner's slow-call slots while it waits (TooManyInFlight when none is
+    free): a slow receiver must not let one account occupy every web thread."""
+    with provider_call_slot(channel.owner_id):
+        started = time.monotonic()
+        try:
+            target = channel_target(channel)
+            result = get_notifier(channel.kind).send(sample_notification(), target)
+        except DeliveryError as exc:
+            return TestResult(False, exc.status_code, exc.message, _ms_since(started))
+        return TestResult(True, result.status_code, None, _ms_since(started), result.detail)
 
 
 def _ms_since(started: float) -> int:

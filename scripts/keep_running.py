@@ -32,14 +32,23 @@ LONGEST_WAIT = 30.0
 FIRST_WAIT = float(os.environ.get("KEEP_RUNNING_FIRST_WAIT", "1"))
 
 
+def _load_libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+# Found before any fork: the child runs _die_with_parent between fork and exec, where only
+# the simplest calls are safe (find_library itself starts processes).
+LIBC = _load_libc() if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:
     """In the child, on Linux: SIGTERM when this supervisor dies, even by SIGKILL, so that
     the command (outside our process group) is never left running on its own."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: a SIGKILLed supervisor leaves the command to its own end
+    if LIBC is not None:
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def describe(status: int) -> str:

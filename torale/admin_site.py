@@ -13,15 +13,26 @@ import contextlib
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db import DataError, OperationalError, connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models.constants import LOOKUP_SEP
 
 # What reading a change list raises for a bad lookup value: ValueError/OverflowError from
-# date bounds, DataError (PostgreSQL) or OperationalError (SQLite's regexp) from the query.
-BAD_LOOKUP_ERRORS = (ValueError, OverflowError, DataError, OperationalError)
+# date bounds, IndexError from a __range that is not two values, and from the database a
+# pattern it cannot compile, a lookup its backend lacks (JSON on SQLite), a wrong type.
+BAD_LOOKUP_ERRORS = (ValueError, OverflowError, IndexError, DatabaseError)
+# Fields nobody filters on from the query string: a prefix lookup would probe a hash or a
+# ciphertext character by character (Django already refuses `password` through relations).
+SECRET_FIELDS = frozenset({"password", "key_hash", "secret", "target"})
 
 
 class ReadableChangeListMixin:
-    """Reads the change list's rows while its lookups can still be refused."""
+    """Reads the change list's rows while its lookups can still be refused, and refuses
+    lookups on secret fields."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if SECRET_FIELDS.intersection(lookup.split(LOOKUP_SEP)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_changelist_instance(self, request):
         alias = router.db_for_read(self.model)

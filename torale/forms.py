@@ -12,6 +12,7 @@ from torale.models import User
 
 API_KEY_NAME_MAX_LENGTH = 100  # as ApiKeyCreateInputSerializer.name
 CHANNEL_NAME_MAX_LENGTH = 100  # Channel.name
+EMAIL_TAKEN_AT_SIGNUP = "An account with this email exists already. Log in, or reset its password."
 
 
 class SignUpForm(UserCreationForm):
@@ -30,10 +31,18 @@ class SignUpForm(UserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email exists already. Log in, or reset its password."
-            )
+            raise forms.ValidationError(EMAIL_TAKEN_AT_SIGNUP)
         return email
+
+    def add_taken_errors(self) -> None:
+        """After the save lost a race: say which of name and address another sign-up took."""
+        username, email = self.cleaned_data["username"], self.cleaned_data["email"]
+        if User.objects.filter(username=username).exists():
+            self.add_error("username", self.instance.unique_error_message(User, ["username"]))
+        if User.objects.filter(email__iexact=email).exists():
+            self.add_error("email", EMAIL_TAKEN_AT_SIGNUP)
+        if not self.errors:
+            self.add_error(None, "That did not work just now; send the form again.")
 
 
 class SettingsForm(forms.Form):

@@ -1,8 +1,10 @@
-"""How many slow provider calls (preview, suggest) one account may have in flight at once.
+"""How many slow outbound calls (preview, suggest, a channel's test send) one account may
+have in flight at once.
 
 A preview holds a web thread for as long as the provider takes (up to twice
-GEMINI_TIMEOUT_SECONDS). Without a cap, one account clicking Preview a few times could
-occupy every thread and stall the site for everyone.
+GEMINI_TIMEOUT_SECONDS), a test send as long as the receiver takes to answer. Without a cap,
+one account clicking Preview or Test a few times could occupy every thread and stall the site
+for everyone.
 
 Slots live in Redis when REDIS_URL is set, so the cap holds across web processes: a sorted
 set per account whose members are slot tokens scored by when they were taken. A slot whose
@@ -33,8 +35,8 @@ class TooManyInFlight(DomainError):
 
     def __init__(self, limit: int):
         super().__init__(
-            f"{limit} previews or suggestions are already running for this account; "
-            "wait for one to finish"
+            f"{limit} previews, suggestions or test sends are already running for this "
+            "account; wait for one to finish"
         )
 
 

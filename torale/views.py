@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -41,6 +42,7 @@ from torale.forms import (
     TimezonePreferenceForm,
     WebhookForm,
 )
+from torale.inflight import TooManyInFlight
 from torale.models import ApiKey
 from torale.pages import owned_page, retry_after_if_limited, wants_json
 from torale.services import (
@@ -57,8 +59,14 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
+    user = None
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:  # the same name or address signed up meanwhile (a double click)
+            form.add_taken_errors()
+    if user is not None:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}. Create your first task below.")
         return redirect("task-create")
@@ -247,7 +255,13 @@ def settings_channel_test(request, channel_id):
             return JsonResponse({"detail": text, "retry_after": wait}, status=429)
         messages.error(request, text)
         return _back_to("channels")
-    result = channel_send_test(channel=channel)
+    try:
+        result = channel_send_test(channel=channel)
+    except TooManyInFlight as exc:
+        if wants_json(request):
+            return JsonResponse({"detail": exc.detail, "retry_after": exc.retry_after}, status=429)
+        messages.error(request, exc.detail)
+        return _back_to("channels")
     if result.success:
         code = f" (answer {result.status_code})" if result.status_code else ""
         text = f"Test sent to “{channel.name}”{code} in {result.duration_ms} ms."

@@ -1,12 +1,15 @@
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
-from executions_app.channels import channel_create
+from executions_app.channels import channel_create, task_channels_get, task_channels_set
 from executions_app.models import Channel, ChannelRole
 from tests.factories import make_task
 from tests.support.receivers import Reply
@@ -175,6 +178,13 @@ def test_it_rejects_a_malformed_channel(api, owner, body, loc, type_):
             "A URL cannot contain spaces; percent-encode them (%20)",
         ),
         ("webhook", "https://hooks..example.com/", "Enter a valid http(s) URL"),
+        ("webhook", "https://-bad-.example.com/", "Enter a valid http(s) URL"),
+        ("webhook", f"https://{'a' * 64}.example.com/", "Enter a valid http(s) URL"),
+        ("webhook", "https://" + "abc." * 64 + "com/", "Enter a valid http(s) URL"),
+        ("webhook", "https://example.com:99999/", "A port is a number from 1 to 65535"),
+        ("webhook", "https://example.com:0/", "A port is a number from 1 to 65535"),
+        ("webhook", "https://example.com/%0d%0a", "A URL cannot contain control characters"),
+        ("webhook", "https://example.com/a%7Fb", "A URL cannot contain control characters"),
         (
             "webhook",
             "https://169.254.169.254/latest",
@@ -319,6 +329,31 @@ def test_a_channel_that_a_task_notifies_alone_is_not_removed(api, owner, email_c
         "channels for those tasks first, or disable this one"
     }
     assert api.get(url(email_channel.id)).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_a_tasks_last_two_channels_at_once_removes_only_one(owner, owner_key):
+    """Each removal alone leaves the task another channel; both at once must not."""
+    for round_ in range(5):
+        task = make_task(owner, name=f"Round {round_}")
+        pair = [
+            channel_create(user=owner, kind="email", target=f"{side}{round_}@example.com")[0]
+            for side in ("a", "b")
+        ]
+        task_channels_set(task=task, user=owner, channel_ids=[c.id for c in pair])
+        start = threading.Barrier(2)
+
+        def remove(channel):
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {owner_key}")
+            start.wait()
+            return client.delete(url(channel.id)).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            statuses = sorted(pool.map(remove, pair))
+
+        assert statuses == [204, 400]
+        assert task_channels_get(task=task)[0] is True  # still notifies its own channel
 
 
 # --- Test send and secret rotation -------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""An account may have only TORALE_PROVIDER_CALLS_PER_ACCOUNT previews or suggestions running
-at once: each holds a web thread while the provider answers, and one account must not be
-able to hold them all. The cap holds in Redis (several web processes) and in memory."""
+"""An account may have only TORALE_PROVIDER_CALLS_PER_ACCOUNT previews, suggestions or test
+sends running at once: each holds a web thread while the provider (or the receiver)
+answers, and one account must not be able to hold them all. The cap holds in Redis (several
+web processes) and in memory."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.utils import timezone
 
+from executions_app.channels import channel_account_email
 from tasks_app.evaluation import task_preview
 from torale.inflight import get_slots
 
@@ -23,7 +26,10 @@ VALID = {
     "search_query": "When is the next iPhone being released?",
     "condition_description": "Apple has officially announced a specific release date",
 }
-BUSY = "1 previews or suggestions are already running for this account; wait for one to finish"
+BUSY = (
+    "1 previews, suggestions or test sends are already running for this account; "
+    "wait for one to finish"
+)
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -84,6 +90,24 @@ def test_suggest_shares_the_same_slots(api, owner, one_call_at_a_time):
 
     assert response.status_code == 429
     assert response.json()["detail"] == BUSY
+
+
+def test_a_channels_test_send_shares_the_same_slots(api, owner_client, owner, one_call_at_a_time):
+    channel = channel_account_email(user=owner)
+
+    with HeldPreview(one_call_at_a_time, owner):
+        from_api = api.post(f"/api/v1/notifications/channels/{channel.id}/test")
+        from_page = owner_client.post(
+            f"/settings/channels/{channel.id}/test", HTTP_ACCEPT="application/json"
+        )
+
+    assert from_api.status_code == 429
+    assert from_api.json() == {"detail": BUSY, "retry_after": 5}
+    assert from_page.status_code == 429
+    assert from_page.json() == {"detail": BUSY, "retry_after": 5}
+    assert not mail.outbox  # nothing was sent
+    assert api.post(f"/api/v1/notifications/channels/{channel.id}/test").status_code == 200
+    assert len(mail.outbox) == 1
 
 
 def test_the_slot_is_free_again_once_the_preview_finishes(api, owner, one_call_at_a_time):

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from executions_app.models import Delivery, DeliveryStatus, ExecutionStatus
+from executions_app.channels import channel_account_email, channel_create, task_channels_set
+from executions_app.models import Channel, Delivery, DeliveryStatus, ExecutionStatus
 from tasks_app.models import Task, TaskState
 from tests.factories import make_api_key, make_delivery, make_execution, make_task, make_user
 from torale.models import ApiKey
@@ -196,6 +197,9 @@ def test_a_crontab_no_mirror_uses_can_still_be_edited(admin_client):
         "/admin/django_celery_beat/periodictask/?last_run_at__year=99999",
         "/admin/django_celery_beat/clockedschedule/?clocked_time__year=99999",
         "/admin/auth/group/?name__regex=(((",
+        "/admin/tasks_app/task/?name__range=a",
+        "/admin/tasks_app/task/?name__range=abc",
+        "/admin/executions_app/execution/?attempts__range=123",
     ],
 )
 def test_a_lookup_the_database_cannot_run_redirects_to_the_invalid_lookup_page(
@@ -210,6 +214,19 @@ def test_a_lookup_the_database_cannot_run_redirects_to_the_invalid_lookup_page(
     assert Task.objects.filter(pk=task.pk).exists()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        # PostgreSQL runs these; SQLite has no JSON containment and refuses them.
+        "/admin/tasks_app/task/?last_known_state__contains=x",
+        "/admin/executions_app/execution/?grounding_sources__contains=x",
+        "/admin/executions_app/execution/?attempt_errors__contained_by=[",
+    ],
+)
+def test_json_lookups_filter_or_redirect_but_never_fail(admin_client, task, path):
+    assert admin_client.get(path).status_code in (200, 302)
+
+
 def test_a_valid_lookup_still_filters(admin_client, task, owner):
     make_task(owner, name="Another")
 
@@ -217,3 +234,69 @@ def test_a_valid_lookup_still_filters(admin_client, task, owner):
 
     assert response.status_code == 200
     assert [t.name for t in response.context["cl"].result_list] == [task.name]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/torale/apikey/?key_hash__startswith=a",
+        "/admin/executions_app/channel/?secret__startswith=gAAAA",
+        "/admin/executions_app/channel/?target__contains=example",
+        "/admin/torale/user/?password__startswith=p",
+        "/admin/tasks_app/task/?owner__password__startswith=p",
+    ],
+)
+def test_secret_fields_cannot_be_probed_through_lookups(admin_client, owner, path):
+    make_api_key(owner)
+
+    response = admin_client.get(path)
+
+    assert response.status_code == 400
+    assert "Request not accepted" in response.text
+
+
+# --- Channels go through the channel service's rules ------------------------------------------
+
+
+@pytest.fixture
+def only_channel(owner, task):
+    channel, _ = channel_create(user=owner, kind="email", target="alerts@example.com")
+    task_channels_set(task=task, user=owner, channel_ids=[channel.id])
+    return channel
+
+
+def test_a_channel_that_is_a_tasks_only_choice_is_not_deleted_in_the_admin(
+    admin_client, only_channel
+):
+    url = f"/admin/executions_app/channel/{only_channel.pk}/delete/"
+
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+
+    assert Channel.objects.filter(pk=only_channel.pk).exists()
+    assert "is the only channel of “Owner&#x27;s task”" in response.text
+
+
+def test_a_channel_no_task_depends_on_is_deleted_in_the_admin(admin_client, owner):
+    spare, _ = channel_create(user=owner, kind="email", target="spare@example.com")
+
+    response = admin_client.post(
+        f"/admin/executions_app/channel/{spare.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Channel.objects.filter(pk=spare.pk).exists()
+
+
+def test_the_account_email_cannot_be_deleted_in_the_admin(admin_client, owner):
+    account = channel_account_email(user=owner)
+
+    response = admin_client.post(
+        f"/admin/executions_app/channel/{account.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert Channel.objects.filter(pk=account.pk).exists()
+
+
+def test_channels_have_no_bulk_delete(admin_client, only_channel):
+    assert "delete_selected" not in offered_actions(admin_client, "/admin/executions_app/channel/")

@@ -1,7 +1,10 @@
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from torale.models import User
 
@@ -73,6 +76,30 @@ def test_sign_up_refuses_a_taken_username_or_email(client, owner):
     assert "username" in taken_name.context["form"].errors
     assert "An account with this email exists already" in taken_email.text
     assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "emails", [["same@example.com"] * 6, ["Su1@example.com", "su1@EXAMPLE.com"] * 3]
+)
+def test_simultaneous_sign_ups_make_one_account_and_explain_the_rest(emails):
+    """A double-clicked Submit: the same form sent at once. One account; the others see why."""
+    start = threading.Barrier(len(emails))
+
+    def sign_up(email: str):
+        browser = Client()
+        start.wait()
+        return browser.post("/accounts/signup", {**SIGN_UP, "email": email})
+
+    with ThreadPoolExecutor(len(emails)) as pool:
+        responses = list(pool.map(sign_up, emails))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * (len(emails) - 1) + [302]
+    assert User.objects.filter(username="newcomer").count() == 1
+    for refused in (r for r in responses if r.status_code == 200):
+        # the name, the address or both, whichever the form or the database caught
+        assert re.search(r"already exists|exists already", refused.text)
 
 
 def test_log_in_and_out(client, owner):
