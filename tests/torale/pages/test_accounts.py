@@ -1,3 +1,4 @@
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -6,6 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from torale.api.errors import server_error
 from torale.models import User
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +224,14 @@ def test_a_form_with_too_many_fields_gets_the_html_400_page_and_changes_nothing(
     assert "Nothing was changed" in response.text
     task.refresh_from_db()
     assert task.name != "Renamed"
+
+
+def test_the_500_page_says_nothing_was_lost_and_the_api_keeps_its_json(rf):
+    page = server_error(rf.get("/tasks/new"))
+    api = server_error(rf.get("/api/v1/tasks"))
+
+    assert page.status_code == 500
+    assert "Something went wrong" in page.content.decode()
+    assert "Nothing was lost" in page.content.decode()
+    assert api.status_code == 500
+    assert json.loads(api.content) == {"detail": "Internal Server Error"}
