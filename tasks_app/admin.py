@@ -343,7 +343,21 @@ class ToralePeriodicTaskForm(PeriodicTaskForm):
         return name
 
 
-class ToralePeriodicTaskAdmin(PeriodicTaskAdmin):
+class FollowsTasksMixin:
+    """Read-only (no change, no delete) for the rows that Torale tasks keep in step
+    (`follows_a_task`): an edit would make them disagree with their task."""
+
+    def follows_a_task(self, obj) -> bool:
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self.follows_a_task(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self.follows_a_task(obj) and super().has_delete_permission(request, obj)
+
+
+class ToralePeriodicTaskAdmin(FollowsTasksMixin, PeriodicTaskAdmin):
     """django-celery-beat's admin, with the `torale-task:<uuid>` mirrors read-only.
 
     A mirror follows its Task: the Task is the source of truth (its next run, its state) and
@@ -361,11 +375,8 @@ class ToralePeriodicTaskAdmin(PeriodicTaskAdmin):
     def get_queryset(self, request) -> QuerySet[PeriodicTask]:
         return super().get_queryset(request).select_related("torale_task")
 
-    def has_change_permission(self, request, obj: PeriodicTask | None = None) -> bool:
-        return not is_task_mirror(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj: PeriodicTask | None = None) -> bool:
-        return not is_task_mirror(obj) and super().has_delete_permission(request, obj)
+    def follows_a_task(self, obj: PeriodicTask | None) -> bool:
+        return is_task_mirror(obj)
 
     def get_fieldsets(self, request, obj: PeriodicTask | None = None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -425,33 +436,29 @@ class ToralePeriodicTaskAdmin(PeriodicTaskAdmin):
             super().run_tasks(request, others)
 
 
-def mirrors_crontab(crontab: CrontabSchedule | None) -> bool:
-    return (
-        crontab is not None
-        and crontab.periodictask_set.filter(name__startswith=MIRROR_PREFIX).exists()
-    )
-
-
-class ToraleCrontabScheduleAdmin(CrontabScheduleAdmin):
+class ToraleCrontabScheduleAdmin(FollowsTasksMixin, CrontabScheduleAdmin):
     """django-celery-beat's crontabs, read-only while a task mirror uses one.
 
     Mirrors share a crontab row per (expression, zone); editing it would make every mirror
     that shares it disagree with its task (which keeps its own schedule). Change the tasks.
     """
 
-    def has_change_permission(self, request, obj: CrontabSchedule | None = None) -> bool:
-        return not mirrors_crontab(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj: CrontabSchedule | None = None) -> bool:
-        return not mirrors_crontab(obj) and super().has_delete_permission(request, obj)
+    def follows_a_task(self, obj: CrontabSchedule | None) -> bool:
+        if obj is None:
+            return False
+        # Asked several times while one page renders: one query per crontab object.
+        if not hasattr(obj, "_torale_mirrored"):
+            mirrors = obj.periodictask_set.filter(name__startswith=MIRROR_PREFIX)
+            obj._torale_mirrored = mirrors.exists()
+        return obj._torale_mirrored
 
     def get_fields(self, request, obj: CrontabSchedule | None = None):
         fields = super().get_fields(request, obj)
-        return (*fields, "torale_note") if mirrors_crontab(obj) else fields
+        return (*fields, "torale_note") if self.follows_a_task(obj) else fields
 
     def get_readonly_fields(self, request, obj: CrontabSchedule | None = None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        return (*fields, "torale_note") if mirrors_crontab(obj) else fields
+        return (*fields, "torale_note") if self.follows_a_task(obj) else fields
 
     @admin.display(description="Torale")
     def torale_note(self, crontab: CrontabSchedule) -> str:

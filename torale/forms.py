@@ -8,11 +8,11 @@ from django.contrib.auth.forms import UserCreationForm
 from executions_app.channels import URL_MAX_LENGTH
 from executions_app.models import ChannelKind
 from tasks_app.forms import clean_timezone_name, timezone_select
-from torale.models import User
+from torale.models import EMAIL_TAKEN, User
 
 API_KEY_NAME_MAX_LENGTH = 100  # as ApiKeyCreateInputSerializer.name
 CHANNEL_NAME_MAX_LENGTH = 100  # Channel.name
-EMAIL_TAKEN_AT_SIGNUP = "An account with this email exists already. Log in, or reset its password."
+EMAIL_TAKEN_AT_SIGNUP = f"{EMAIL_TAKEN} Log in, or reset its password."
 
 
 class SignUpForm(UserCreationForm):

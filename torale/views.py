@@ -242,6 +242,14 @@ def settings_channel_delete(request, channel_id):
     return _back_to("channels")
 
 
+def _test_refused(request, text: str, retry_after: int):
+    """A test send not made now: 429 for the page's script, a message without it."""
+    if wants_json(request):
+        return JsonResponse({"detail": text, "retry_after": retry_after}, status=429)
+    messages.error(request, text)
+    return _back_to("channels")
+
+
 @require_POST
 @owned_page
 def settings_channel_test(request, channel_id):
@@ -250,18 +258,13 @@ def settings_channel_test(request, channel_id):
     channel = channel_get_for_user(channel_id=channel_id, user=request.user)
     wait = retry_after_if_limited(request)
     if wait is not None:
-        text = f"Too many requests just now. Try again in {wait} seconds."
-        if wants_json(request):
-            return JsonResponse({"detail": text, "retry_after": wait}, status=429)
-        messages.error(request, text)
-        return _back_to("channels")
+        return _test_refused(
+            request, f"Too many requests just now. Try again in {wait} seconds.", wait
+        )
     try:
         result = channel_send_test(channel=channel)
     except TooManyInFlight as exc:
-        if wants_json(request):
-            return JsonResponse({"detail": exc.detail, "retry_after": exc.retry_after}, status=429)
-        messages.error(request, exc.detail)
-        return _back_to("channels")
+        return _test_refused(request, exc.detail, exc.retry_after)
     if result.success:
         code = f" (answer {result.status_code})" if result.status_code else ""
         text = f"Test sent to “{channel.name}”{code} in {result.duration_ms} ms."
